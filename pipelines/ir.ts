@@ -32,6 +32,7 @@ export interface IRImagePart {
   data?: string;
   url?: string;
   detail?: string;
+  cacheControl?: IRCacheControl;
 }
 
 export interface IRFilePart {
@@ -41,6 +42,7 @@ export interface IRFilePart {
   url?: string;
   fileId?: string;
   filename?: string;
+  cacheControl?: IRCacheControl;
 }
 
 export interface IRAudioPart {
@@ -69,6 +71,7 @@ export interface IRToolCallPart {
   arguments: string;
   /** Gemini 3 thoughtSignature and the like, kept for the round trip. */
   signature?: string;
+  cacheControl?: IRCacheControl;
 }
 
 export interface IRToolResultPart {
@@ -78,6 +81,7 @@ export interface IRToolResultPart {
   name?: string;
   content: Array<IRTextPart | IRImagePart | IRFilePart>;
   isError?: boolean;
+  cacheControl?: IRCacheControl;
 }
 
 export type IRPart =
@@ -103,6 +107,8 @@ export interface IRFunctionTool {
   /** JSON Schema of the parameters (already plain JSON Schema: lower-case types). */
   parameters: Record<string, unknown>;
   strict?: boolean;
+  /** Claude prompt-caching breakpoint on a tool definition. */
+  cacheControl?: IRCacheControl;
 }
 
 /** Provider-hosted tools (web_search, code_execution, …) passed on where the
