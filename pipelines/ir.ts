@@ -19,10 +19,15 @@ export interface IRCacheControl {
   ttl?: string;
 }
 
+/** Per-format fields of one part that only a same-family round trip needs
+ *  (e.g. Gemini videoMetadata or an executableCode part shown as text). */
+export type IRPartExtras = Partial<Record<FormatName, Record<string, unknown>>>;
+
 export interface IRTextPart {
   type: 'text';
   text: string;
   cacheControl?: IRCacheControl;
+  extras?: IRPartExtras;
 }
 
 /** Inline base64 data or a URL; at least one of the two is set. */
@@ -33,6 +38,7 @@ export interface IRImagePart {
   url?: string;
   detail?: string;
   cacheControl?: IRCacheControl;
+  extras?: IRPartExtras;
 }
 
 export interface IRFilePart {
@@ -43,6 +49,7 @@ export interface IRFilePart {
   fileId?: string;
   filename?: string;
   cacheControl?: IRCacheControl;
+  extras?: IRPartExtras;
 }
 
 export interface IRAudioPart {
@@ -50,6 +57,7 @@ export interface IRAudioPart {
   format?: string; // wav, mp3, …
   mediaType?: string;
   data: string;
+  extras?: IRPartExtras;
 }
 
 /** Thinking text. `signature` (Claude, Gemini thoughtSignature) and
@@ -82,6 +90,7 @@ export interface IRToolResultPart {
   content: Array<IRTextPart | IRImagePart | IRFilePart>;
   isError?: boolean;
   cacheControl?: IRCacheControl;
+  extras?: IRPartExtras;
 }
 
 export type IRPart =
@@ -217,6 +226,8 @@ export interface IRError {
   code?: string;
   /** Provider error type if known (e.g. 'rate_limit_error'). */
   type?: string;
+  /** How long the provider asked us to wait before retrying (Retry-After, google.rpc.RetryInfo). */
+  retryAfterMs?: number;
 }
 
 /** Thrown by decoders for client errors (bad field types, missing messages…). */
