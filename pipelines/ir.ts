@@ -107,6 +107,10 @@ export type IRPart =
 export interface IRMessage {
   role: IRRole;
   content: IRPart[];
+  /** Per-format data of the items this message was decoded from (item ids,
+   *  statuses, items the IR has no part for), keyed by format name, so a
+   *  same-family round trip can rebuild them. Other encoders ignore it. */
+  extras?: Partial<Record<FormatName, Record<string, unknown>>>;
 }
 
 export interface IRFunctionTool {
