@@ -1,0 +1,80 @@
+// The shared front half of every inference route: client key, body, JSON,
+// model lookup — each failure answered in the route's own error format.
+import type { FormatName } from '../../pipelines/ir.js';
+import type { UpstreamAction } from '../providers/executor.js';
+import { dispatch } from '../routing/dispatch.js';
+import { passthroughShaper, withModel } from '../routing/passthrough.js';
+import type { GatewayContext } from '../runtime.js';
+import { BodyTooLarge, readBody } from '../server/body.js';
+import type { Exchange } from '../server/exchange.js';
+import { log } from '../logging/logger.js';
+import { sendError } from './errors.js';
+
+export interface InferenceSpec {
+  format: FormatName;
+  action: UpstreamAction;
+  /** The model the client asked for (from the body, or the URL for Gemini). */
+  model(body: Record<string, unknown>, ex: Exchange): unknown;
+  stream(body: Record<string, unknown>, ex: Exchange): boolean;
+}
+
+export async function handleInference(gw: GatewayContext, ex: Exchange, spec: InferenceSpec): Promise<void> {
+  const rt = gw.runtime();
+  const fmt = spec.format;
+  const access = rt.keys.check({ headers: ex.headers, queryKey: ex.queryParam('key') });
+  if (!access.ok) return sendError(ex, fmt, 401, access.message, 'invalid_api_key');
+
+  let raw: Buffer;
+  try {
+    raw = await readBody(ex, rt.config.maxBodySize);
+  } catch (err) {
+    if (err instanceof BodyTooLarge) return sendError(ex, fmt, 413, err.message, 'request_too_large');
+    throw err;
+  }
+  if (ex.aborted) return;
+
+  let body: unknown;
+  try {
+    body = JSON.parse(raw.toString('utf8'));
+  } catch (err) {
+    return sendError(ex, fmt, 400, `Request body is not valid JSON: ${(err as Error).message}`, 'invalid_json');
+  }
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) {
+    return sendError(ex, fmt, 400, 'Request body must be a JSON object', 'invalid_request');
+  }
+  const obj = body as Record<string, unknown>;
+  const model = spec.model(obj, ex);
+  if (typeof model !== 'string' || model.length === 0) {
+    return sendError(ex, fmt, 400, 'The "model" field is required and must be a string', 'invalid_request');
+  }
+  const targets = rt.registry.targets(model);
+  if (targets.length === 0) {
+    return sendError(ex, fmt, 404, `The model '${model}' does not exist or no configured credential serves it`, 'model_not_found');
+  }
+  const stream = spec.stream(obj, ex);
+  await dispatch(rt.config, gw.routing, {
+    ex,
+    inbound: fmt,
+    model,
+    stream,
+    action: spec.action,
+    targets,
+    prepare(target, upstreamFormat) {
+      if (upstreamFormat === fmt) {
+        return { body: withModel(raw, obj, target.upstreamModel), shaper: passthroughShaper(fmt) };
+      }
+      throw Object.assign(new Error(`translation from ${fmt} to ${upstreamFormat} is not available`), { status: 501 });
+    },
+  });
+}
+
+/** Wrap an async handler so nothing it throws can crash the process or hang the client. */
+export function guard(format: FormatName, fn: (ex: Exchange) => Promise<void>): (ex: Exchange) => void {
+  return (ex) => {
+    fn(ex).catch((err: unknown) => {
+      log.error({ err, url: ex.url }, 'request handler failed');
+      if (!ex.committed && !ex.aborted) sendError(ex, format, 500, 'internal gateway error');
+      else if (!ex.finished && !ex.aborted) ex.res.close();
+    });
+  };
+}

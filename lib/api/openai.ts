@@ -1,0 +1,15 @@
+// OpenAI Chat Completions surface.
+import type { GatewayContext } from '../runtime.js';
+import type { Exchange } from '../server/exchange.js';
+import { guard, handleInference } from './inference.js';
+
+export function chatCompletions(gw: GatewayContext): (ex: Exchange) => void {
+  return guard('openai-chat', (ex) =>
+    handleInference(gw, ex, {
+      format: 'openai-chat',
+      action: 'generate',
+      model: (body) => body['model'],
+      stream: (body) => body['stream'] === true,
+    }),
+  );
+}

@@ -1,0 +1,109 @@
+#!/usr/bin/env node
+// Command line entry: `cliproxy-ts [--config PATH] [--port N] [--host H]`.
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { ConfigError } from './config/load.js';
+import { startGateway, type Gateway } from './gateway.js';
+import { log } from './logging/logger.js';
+
+const HELP = `Usage: cliproxy-ts [options]
+
+  --config PATH   YAML config file (default: ./config.yaml when it exists,
+                  else an embedded default: 127.0.0.1:8317, no keys, no providers)
+  --port N        listen port (overrides the config; 0 = any free port)
+  --host H        listen address (overrides the config)
+  --help          this text
+  --version       the version
+
+See config.example.yaml for every config key.`;
+
+function version(): string {
+  // lib/cli.ts runs from source (tsx) or from dist/lib/cli.js: look upward for our package.json.
+  let dir = path.dirname(new URL(import.meta.url).pathname);
+  for (let i = 0; i < 4; i++) {
+    const file = path.join(dir, 'package.json');
+    if (existsSync(file)) return (JSON.parse(readFileSync(file, 'utf8')) as { version: string }).version;
+    dir = path.dirname(dir);
+  }
+  return 'unknown';
+}
+
+async function main(): Promise<void> {
+  let args;
+  try {
+    args = parseArgs({
+      options: {
+        config: { type: 'string' },
+        port: { type: 'string' },
+        host: { type: 'string' },
+        help: { type: 'boolean' },
+        version: { type: 'boolean' },
+      },
+      strict: true,
+    }).values;
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\n\n${HELP}\n`);
+    process.exit(2);
+  }
+  if (args.help) {
+    process.stdout.write(`${HELP}\n`);
+    return;
+  }
+  if (args.version) {
+    process.stdout.write(`${safeVersion()}\n`);
+    return;
+  }
+  let port: number | undefined;
+  if (args.port !== undefined) {
+    port = Number(args.port);
+    if (!Number.isInteger(port) || port < 0 || port > 65535) {
+      process.stderr.write(`--port must be a number from 0 to 65535, got ${JSON.stringify(args.port)}\n`);
+      process.exit(2);
+    }
+  }
+  let configPath = args.config;
+  if (!configPath && existsSync('config.yaml')) configPath = 'config.yaml';
+  if (configPath) configPath = path.resolve(configPath);
+
+  let gw: Gateway;
+  try {
+    gw = await startGateway({ configPath, port, host: args.host });
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`config error: ${err.message}\n`);
+      process.exit(1);
+    }
+    process.stderr.write(`cannot start: ${(err as Error).message}\n`);
+    process.exit(1);
+  }
+  const rt = gw.runtime();
+  log.info({ url: gw.url, config: configPath ?? '(embedded default)' }, `cliproxy-ts listening on ${gw.url}`);
+  if (rt.credentials.length === 0) {
+    log.info(
+      `no provider credentials configured: copy config.example.yaml to config.yaml and add keys (openai-compatibility, gemini-api-key, claude-api-key, codex-api-key), then restart or just save — the file is watched`,
+    );
+  }
+  const stop = (signal: string) => {
+    log.info({ signal }, 'shutting down');
+    gw.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.once('SIGINT', () => stop('SIGINT'));
+  process.once('SIGTERM', () => stop('SIGTERM'));
+}
+
+function safeVersion(): string {
+  try {
+    return version();
+  } catch {
+    return 'unknown';
+  }
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`fatal: ${(err as Error).stack ?? String(err)}\n`);
+  process.exit(1);
+});

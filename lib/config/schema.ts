@@ -1,0 +1,136 @@
+// The YAML keys the gateway understands, their types and defaults. Keys and
+// defaults follow the reference's config.example.yaml; additions are marked.
+import type { Field, Schema } from './validate.js';
+
+const str: Schema = { kind: 'string' };
+const bool: Schema = { kind: 'bool' };
+const strList: Schema = { kind: 'stringList' };
+const strMap: Schema = { kind: 'stringMap' };
+
+const modelAliases: Schema = {
+  kind: 'list',
+  of: {
+    kind: 'object',
+    strict: true,
+    fields: {
+      name: { key: 'name', schema: str },
+      alias: { key: 'alias', schema: str },
+    },
+  },
+};
+
+function obj(fields: Record<string, Field>, strict = true): Schema {
+  return { kind: 'object', strict, fields };
+}
+
+export const DEFAULT_MAX_BODY = 50 * 1024 * 1024;
+
+export const configSchema: Schema = obj(
+  {
+    // Addition: the reference always binds all interfaces; we default to loopback
+    // so a fresh gateway without client keys is not open to the network.
+    host: { key: 'host', schema: str, default: '127.0.0.1' },
+    port: { key: 'port', schema: { kind: 'int', min: 0, max: 65535 }, default: 8317 },
+    'auth-dir': { key: 'authDir', schema: str, default: '~/.cli-proxy-api' },
+    'api-keys': { key: 'apiKeys', schema: strList, default: [] },
+    debug: { key: 'debug', schema: bool, default: false },
+    'logging-to-file': { key: 'loggingToFile', schema: bool, default: false },
+    'usage-statistics-enabled': { key: 'usageStatisticsEnabled', schema: bool, default: false },
+    'request-log': { key: 'requestLog', schema: bool, default: false },
+    'proxy-url': { key: 'proxyUrl', schema: str, default: '' },
+    'request-retry': { key: 'requestRetry', schema: { kind: 'int', min: 0, max: 100 }, default: 3 },
+    // Additions: request body cap and SSE keep-alive interval.
+    'max-body-size': { key: 'maxBodySize', schema: { kind: 'size' }, default: DEFAULT_MAX_BODY },
+    'stream-keepalive-seconds': { key: 'streamKeepAliveSeconds', schema: { kind: 'int', min: 0, max: 3600 }, default: 15 },
+    'disable-cooling': { key: 'disableCooling', schema: bool, default: false },
+    'quota-exceeded': {
+      key: 'quotaExceeded',
+      schema: obj({
+        'switch-project': { key: 'switchProject', schema: bool, default: true },
+        'switch-preview-model': { key: 'switchPreviewModel', schema: bool, default: true },
+      }),
+    },
+    'ws-auth': { key: 'wsAuth', schema: bool, default: false },
+    'force-gpt-5-codex': { key: 'forceGpt5Codex', schema: bool, default: false },
+    routing: {
+      key: 'routing',
+      schema: obj({
+        strategy: { key: 'strategy', schema: { kind: 'enum', values: ['round-robin', 'fill-first'] }, default: 'round-robin' },
+      }),
+    },
+    'remote-management': {
+      key: 'remoteManagement',
+      schema: obj({
+        'allow-remote': { key: 'allowRemote', schema: bool, default: false },
+        'secret-key': { key: 'secretKey', schema: str, default: '' },
+        'disable-control-panel': { key: 'disableControlPanel', schema: bool, default: false },
+      }),
+    },
+    'gemini-api-key': {
+      key: 'geminiApiKey',
+      schema: {
+        kind: 'list',
+        of: obj({
+          'api-key': { key: 'apiKey', schema: str },
+          'base-url': { key: 'baseUrl', schema: str },
+          headers: { key: 'headers', schema: strMap },
+          'proxy-url': { key: 'proxyUrl', schema: str },
+        }),
+      },
+    },
+    // Legacy key-only form of gemini-api-key; merged into it on load.
+    'generative-language-api-key': { key: 'generativeLanguageApiKey', schema: strList },
+    'claude-api-key': {
+      key: 'claudeApiKey',
+      schema: {
+        kind: 'list',
+        of: obj({
+          'api-key': { key: 'apiKey', schema: str },
+          'base-url': { key: 'baseUrl', schema: str },
+          'proxy-url': { key: 'proxyUrl', schema: str },
+          models: { key: 'models', schema: modelAliases },
+          headers: { key: 'headers', schema: strMap },
+        }),
+      },
+    },
+    'codex-api-key': {
+      key: 'codexApiKey',
+      schema: {
+        kind: 'list',
+        of: obj({
+          'api-key': { key: 'apiKey', schema: str },
+          'base-url': { key: 'baseUrl', schema: str },
+          'proxy-url': { key: 'proxyUrl', schema: str },
+          headers: { key: 'headers', schema: strMap },
+        }),
+      },
+    },
+    'openai-compatibility': {
+      key: 'openaiCompatibility',
+      schema: {
+        kind: 'list',
+        of: obj({
+          name: { key: 'name', schema: str },
+          'base-url': { key: 'baseUrl', schema: str },
+          'api-key-entries': {
+            key: 'apiKeyEntries',
+            schema: {
+              kind: 'list',
+              of: obj({
+                'api-key': { key: 'apiKey', schema: str },
+                'proxy-url': { key: 'proxyUrl', schema: str },
+              }),
+            },
+          },
+          // Legacy: plain key list, migrated into api-key-entries on load.
+          'api-keys': { key: 'apiKeys', schema: strList },
+          models: { key: 'models', schema: modelAliases },
+          headers: { key: 'headers', schema: strMap },
+        }),
+      },
+    },
+  },
+  // Unknown top-level keys only warn: configs written for newer reference
+  // versions must still start. Unknown keys inside provider entries are errors.
+  false,
+);

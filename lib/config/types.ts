@@ -1,0 +1,81 @@
+// The gateway's configuration as the rest of the code sees it: camelCase,
+// defaults filled in, validated. The YAML keys (kebab-case, as the reference
+// uses them) live only in lib/config/schema.ts.
+
+export interface ModelAlias {
+  name: string; // upstream model name
+  alias: string; // what clients ask for
+}
+
+export interface OpenAICompatKey {
+  apiKey: string;
+  proxyUrl: string;
+}
+
+export interface OpenAICompatProvider {
+  name: string;
+  baseUrl: string;
+  apiKeyEntries: OpenAICompatKey[];
+  models: ModelAlias[];
+  headers: Record<string, string>;
+}
+
+export interface GeminiKey {
+  apiKey: string;
+  baseUrl: string;
+  headers: Record<string, string>;
+  proxyUrl: string;
+}
+
+export interface ClaudeKey {
+  apiKey: string;
+  baseUrl: string;
+  proxyUrl: string;
+  models: ModelAlias[];
+  headers: Record<string, string>;
+}
+
+export interface CodexKey {
+  apiKey: string;
+  baseUrl: string;
+  proxyUrl: string;
+  headers: Record<string, string>;
+}
+
+export interface RemoteManagement {
+  allowRemote: boolean;
+  secretKey: string;
+  disableControlPanel: boolean;
+}
+
+export interface QuotaExceeded {
+  switchProject: boolean;
+  switchPreviewModel: boolean;
+}
+
+export type RoutingStrategy = 'round-robin' | 'fill-first';
+
+export interface Config {
+  host: string;
+  port: number;
+  authDir: string;
+  apiKeys: string[];
+  debug: boolean;
+  loggingToFile: boolean;
+  usageStatisticsEnabled: boolean;
+  requestLog: boolean;
+  proxyUrl: string;
+  requestRetry: number;
+  maxBodySize: number;
+  streamKeepAliveSeconds: number;
+  disableCooling: boolean;
+  quotaExceeded: QuotaExceeded;
+  wsAuth: boolean;
+  forceGpt5Codex: boolean;
+  routing: { strategy: RoutingStrategy };
+  remoteManagement: RemoteManagement;
+  geminiApiKey: GeminiKey[];
+  claudeApiKey: ClaudeKey[];
+  codexApiKey: CodexKey[];
+  openaiCompatibility: OpenAICompatProvider[];
+}

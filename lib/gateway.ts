@@ -1,0 +1,97 @@
+// Build, start and stop a gateway. This is also the library entry point for
+// embedding the gateway in another Node program.
+import { ConfigError, defaultConfig, loadConfigFile } from './config/load.js';
+import type { Config } from './config/types.js';
+import { watchConfig, type ConfigWatcher } from './config/watch.js';
+import { log, setDebug } from './logging/logger.js';
+import { closeDispatchers } from './providers/upstream.js';
+import { notFound, routes } from './routes.js';
+import { buildRuntime, createRoutingServices, type GatewayContext, type Runtime } from './runtime.js';
+import { closeListen, createApp, listen } from './server/app.js';
+import { uwsNative, type us_listen_socket } from './server/uws.js';
+
+export interface GatewayOptions {
+  /** A config object (already validated), or … */
+  config?: Config;
+  /** … a YAML file to load and watch. */
+  configPath?: string;
+  /** Watch configPath for edits (default true when configPath is given). */
+  watch?: boolean;
+  /** Override the configured port (0 = any free port). */
+  port?: number;
+  host?: string;
+}
+
+export interface Gateway {
+  readonly port: number;
+  readonly host: string;
+  readonly url: string;
+  runtime(): Runtime;
+  /** Swap in a new config (as a file edit would). */
+  reload(config: Config): void;
+  close(): Promise<void>;
+}
+
+let warnedShim = false;
+let openGateways = 0;
+
+export async function startGateway(opts: GatewayOptions = {}): Promise<Gateway> {
+  if (!uwsNative && !warnedShim) {
+    warnedShim = true;
+    log.warn(
+      'uWebSockets.js native binary did not load: serving through its slow JavaScript fallback. ' +
+        'Reinstall dependencies on a supported platform (linux/darwin/win32 x64/arm64, Node 20) for full speed.',
+    );
+  }
+  let config: Config;
+  if (opts.config) config = opts.config;
+  else if (opts.configPath) {
+    const loaded = loadConfigFile(opts.configPath);
+    for (const w of loaded.warnings) log.warn(w);
+    config = loaded.config;
+  } else config = defaultConfig();
+
+  setDebug(config.debug);
+  let current = buildRuntime(config);
+  const gw: GatewayContext = { runtime: () => current, routing: createRoutingServices() };
+
+  const host = opts.host ?? config.host;
+  const app = createApp(routes(gw), notFound);
+  const { socket, port } = await listen(app, host, opts.port ?? config.port);
+  let listenSocket: us_listen_socket | undefined = socket;
+  openGateways++;
+
+  const reload = (next: Config) => {
+    current = buildRuntime(next);
+    setDebug(next.debug);
+    if (next.port !== config.port || next.host !== config.host) {
+      log.warn('port/host changes take effect after a restart');
+    }
+  };
+
+  let watcher: ConfigWatcher | undefined;
+  if (opts.configPath && opts.watch !== false) {
+    watcher = watchConfig(opts.configPath, (next) => {
+      reload(next);
+      log.info({ file: opts.configPath }, 'config reloaded');
+    });
+  }
+
+  const shownHost = host.includes(':') ? `[${host}]` : host;
+  return {
+    port,
+    host,
+    url: `http://${shownHost === '0.0.0.0' ? '127.0.0.1' : shownHost}:${port}`,
+    runtime: () => current,
+    reload,
+    async close() {
+      await watcher?.close();
+      if (listenSocket) closeListen(listenSocket);
+      listenSocket = undefined;
+      // Upstream pools are process-wide: drop them with the last gateway.
+      if (--openGateways === 0) await closeDispatchers();
+    },
+  };
+}
+
+export { ConfigError };

@@ -1,0 +1,140 @@
+// One try of one credential: send the upstream request and either commit the
+// answer to the client, or report a failure the dispatcher may retry. Nothing
+// reaches the client before the first upstream byte of a 2xx answer, so a
+// failed try leaves the client untouched.
+import type { Exchange, StreamWriter } from '../server/exchange.js';
+import { callUpstream, type UpstreamRequest } from '../providers/upstream.js';
+
+/** How an upstream answer becomes the client's answer (passthrough or translated). */
+export interface ResponseShaper {
+  /** Content type of the streamed answer. */
+  streamContentType: string;
+  /** Whether the client stream is SSE (keep-alive comments allowed). */
+  sse: boolean;
+  /** Upstream stream bytes → client bytes (may be empty). */
+  chunk(data: Buffer): string | Buffer;
+  /** Upstream ended cleanly: the client stream's closing bytes. */
+  end(): string | Buffer;
+  /** Upstream broke mid-stream: a final error event in the client's format. */
+  streamError(message: string): string;
+  /** A whole non-stream upstream body → client status and body. */
+  whole(status: number, body: Buffer, contentType: string | undefined): { status: number; body: string | Buffer; contentType: string };
+}
+
+export type AttemptResult =
+  | { kind: 'done' }
+  | { kind: 'aborted' }
+  | { kind: 'http-error'; status: number; body: string; headers: Record<string, string | string[] | undefined> }
+  | { kind: 'network-error'; message: string };
+
+const MAX_ERROR_BODY = 64 * 1024;
+
+export interface AttemptOptions {
+  ex: Exchange;
+  request: UpstreamRequest;
+  stream: boolean;
+  shaper: ResponseShaper;
+  keepAliveMs: number;
+  /** Called once with the upstream status when the answer is committed. */
+  onCommit?: (status: number) => void;
+}
+
+export function runAttempt({ ex, request, stream, shaper, keepAliveMs, onCommit }: AttemptOptions): Promise<AttemptResult> {
+  return new Promise((resolve) => {
+    let status = 0;
+    let contentType: string | undefined;
+    let errorBody: Buffer[] | undefined;
+    let errorSize = 0;
+    let body: Buffer[] = [];
+    let writer: StreamWriter | undefined;
+    let keepAlive: NodeJS.Timeout | undefined;
+    let upstreamHeaders: Record<string, string | string[] | undefined> = {};
+    let done = false;
+    let offAbort: () => void = () => {};
+
+    const finish = (r: AttemptResult) => {
+      if (done) return;
+      done = true;
+      if (keepAlive) clearTimeout(keepAlive);
+      offAbort();
+      resolve(r);
+    };
+
+    const commitStream = () => {
+      writer = ex.stream(status, {
+        'content-type': shaper.streamContentType,
+        'cache-control': 'no-cache',
+        'x-accel-buffering': 'no',
+      });
+      writer.onPressure(
+        () => call.pause(),
+        () => call.resume(),
+      );
+      onCommit?.(status);
+      if (shaper.sse && keepAliveMs > 0) {
+        // Comments keep proxies and clients from cutting a silent stream.
+        keepAlive = setTimeout(function tick() {
+          writer?.write(': keep-alive\n\n');
+          keepAlive = setTimeout(tick, keepAliveMs);
+        }, keepAliveMs);
+      }
+    };
+
+    const call = callUpstream(request, {
+      onStart(s, headers) {
+        status = s;
+        upstreamHeaders = headers;
+        const ct = headers['content-type'];
+        contentType = Array.isArray(ct) ? ct[0] : ct;
+        if (s >= 400) errorBody = [];
+      },
+      onData(chunk) {
+        if (errorBody) {
+          if (errorSize < MAX_ERROR_BODY) {
+            errorBody.push(chunk);
+            errorSize += chunk.length;
+          }
+          return;
+        }
+        if (!stream) {
+          body.push(chunk);
+          return;
+        }
+        if (!writer) commitStream();
+        keepAlive?.refresh();
+        const out = shaper.chunk(chunk);
+        if (out.length > 0) writer!.write(out);
+      },
+      onEnd() {
+        if (ex.aborted) return finish({ kind: 'aborted' });
+        if (errorBody) {
+          return finish({ kind: 'http-error', status, body: Buffer.concat(errorBody).toString('utf8'), headers: upstreamHeaders });
+        }
+        if (stream) {
+          if (!writer) commitStream();
+          writer!.end(shaper.end());
+          return finish({ kind: 'done' });
+        }
+        const whole = shaper.whole(status, Buffer.concat(body), contentType);
+        body = [];
+        onCommit?.(status);
+        ex.send(whole.status, whole.body, { 'content-type': whole.contentType });
+        finish({ kind: 'done' });
+      },
+      onError(err) {
+        if (ex.aborted) return finish({ kind: 'aborted' });
+        if (writer) {
+          // Too late to retry: close the client's stream with an error event it understands.
+          writer.end(shaper.streamError(`upstream connection failed mid-stream: ${err.message}`));
+          return finish({ kind: 'done' });
+        }
+        finish({ kind: 'network-error', message: err.message || String(err) });
+      },
+    });
+
+    offAbort = ex.onAbort(() => {
+      call.abort(new Error('client disconnected'));
+      finish({ kind: 'aborted' });
+    });
+  });
+}

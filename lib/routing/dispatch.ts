@@ -1,0 +1,124 @@
+// Run one client request over the credentials that serve its model: pick,
+// try, and on a retryable failure rotate to the next credential — only ever
+// before the first byte went to the client.
+import type { FormatName } from '../../pipelines/ir.js';
+import { sendError, sendUpstreamError } from '../api/errors.js';
+import type { Config } from '../config/types.js';
+import { log } from '../logging/logger.js';
+import type { UpstreamAction } from '../providers/executor.js';
+import { executorFor } from '../providers/index.js';
+import type { Exchange } from '../server/exchange.js';
+import { runAttempt, type AttemptResult, type ResponseShaper } from './attempt.js';
+import { parseRetryAfter, type Cooldowns } from './cooldown.js';
+import type { Target } from './registry.js';
+import type { Selector } from './selector.js';
+
+/** Statuses that move a request on to the next credential (request-retry). */
+const RETRY_STATUS = new Set([403, 408, 500, 502, 503, 504]);
+
+export interface RoutingServices {
+  selector: Selector;
+  cooldowns: Cooldowns;
+}
+
+/** What the API layer hands to the dispatcher. */
+export interface RoutedRequest {
+  ex: Exchange;
+  inbound: FormatName;
+  model: string;
+  stream: boolean;
+  action: UpstreamAction;
+  targets: Target[];
+  /** Encode the upstream body for this target and its upstream format. */
+  prepare(target: Target, upstreamFormat: FormatName): { body: string | Buffer; shaper: ResponseShaper };
+}
+
+export async function dispatch(cfg: Config, svc: RoutingServices, rr: RoutedRequest): Promise<void> {
+  const { ex, targets, model } = rr;
+  const tried = new Set<string>();
+  const cooling = !cfg.disableCooling;
+  let retriesLeft = cfg.requestRetry;
+  let last: AttemptResult | undefined;
+  let lastFormat: FormatName = rr.inbound;
+
+  for (;;) {
+    if (ex.aborted) return;
+    const target = svc.selector.pick(model, targets, tried, cfg.routing.strategy, cooling);
+    if (!target) break;
+    const cred = target.credential;
+    tried.add(cred.id);
+    const executor = executorFor(cred.provider);
+    if (!executor) {
+      log.error({ provider: cred.provider }, 'no executor for provider');
+      continue;
+    }
+    let prepared: ReturnType<RoutedRequest['prepare']>;
+    try {
+      prepared = rr.prepare(target, executor.format);
+    } catch (err) {
+      const status = (err as { status?: number }).status ?? 500;
+      return sendError(ex, rr.inbound, status, (err as Error).message);
+    }
+    const request = executor.buildRequest({
+      credential: cred,
+      upstreamModel: target.upstreamModel,
+      body: prepared.body,
+      stream: rr.stream,
+      action: rr.action,
+    });
+    const result = await runAttempt({
+      ex,
+      request,
+      stream: rr.stream,
+      shaper: prepared.shaper,
+      keepAliveMs: cfg.streamKeepAliveSeconds * 1000,
+    });
+    if (result.kind === 'done' || result.kind === 'aborted') return;
+    last = result;
+    lastFormat = executor.format;
+
+    if (result.kind === 'http-error' && result.status === 429) {
+      if (cooling) {
+        const until = svc.cooldowns.cool(cred.id, target.upstreamModel, parseRetryAfter(result.headers['retry-after']));
+        log.info({ credential: cred.label, model: target.upstreamModel, until: new Date(until).toISOString() }, 'credential cooling down after 429');
+      }
+      continue; // a rate-limited key says nothing about the others: rotate freely
+    }
+    const retryable = result.kind === 'network-error' || RETRY_STATUS.has(result.status);
+    log.warn(
+      { credential: cred.label, model: target.upstreamModel, status: result.kind === 'http-error' ? result.status : undefined, error: result.kind === 'network-error' ? result.message : undefined },
+      retryable && retriesLeft > 0 ? 'upstream failed, trying next credential' : 'upstream failed',
+    );
+    if (!retryable || retriesLeft <= 0) break;
+    retriesLeft--;
+  }
+
+  if (ex.aborted) return;
+  if (last?.kind === 'http-error' && !(last.status === 429 && cooling && svc.selector.soonestReset(targets) > 0)) {
+    return sendUpstreamError(ex, rr.inbound, last.status, last.body, lastFormat);
+  }
+  if (last?.kind === 'network-error') {
+    return sendError(ex, rr.inbound, 502, `upstream unreachable: ${last.message}`);
+  }
+  const waitMs = svc.selector.soonestReset(targets);
+  if (waitMs > 0) return sendCooldown(ex, model, waitMs);
+  sendError(ex, rr.inbound, 503, `no available credential for model ${model}`);
+}
+
+function sendCooldown(ex: Exchange, model: string, waitMs: number): void {
+  const seconds = Math.max(1, Math.ceil(waitMs / 1000));
+  const reset = new Date(Date.now() + waitMs).toISOString();
+  ex.json(
+    429,
+    {
+      error: {
+        code: 'model_cooldown',
+        message: `All credentials for model ${model} are cooling down; retry after ${seconds}s`,
+        model,
+        reset_time: reset,
+        reset_seconds: seconds,
+      },
+    },
+    { 'retry-after': String(seconds) },
+  );
+}

@@ -1,0 +1,37 @@
+// Pick the next credential for a model: round-robin (or fill-first) over the
+// registry's deterministic order, skipping disabled, cooling and already-tried ones.
+import type { RoutingStrategy } from '../config/types.js';
+import type { Cooldowns } from './cooldown.js';
+import type { Target } from './registry.js';
+
+export class Selector {
+  private readonly cursors = new Map<string, number>();
+
+  constructor(private readonly cooldowns: Cooldowns) {}
+
+  pick(model: string, targets: Target[], tried: ReadonlySet<string>, strategy: RoutingStrategy, cooling: boolean): Target | undefined {
+    const n = targets.length;
+    if (n === 0) return undefined;
+    const start = strategy === 'fill-first' ? 0 : (this.cursors.get(model) ?? 0) % n;
+    for (let i = 0; i < n; i++) {
+      const idx = (start + i) % n;
+      const t = targets[idx]!;
+      const c = t.credential;
+      if (c.disabled || tried.has(c.id)) continue;
+      if (cooling && this.cooldowns.remaining(c.id, t.upstreamModel) > 0) continue;
+      if (strategy === 'round-robin') this.cursors.set(model, idx + 1);
+      return t;
+    }
+    return undefined;
+  }
+
+  /** Shortest remaining cooldown among usable targets (for the 429 reply). */
+  soonestReset(targets: Target[]): number {
+    let best = Infinity;
+    for (const t of targets) {
+      if (t.credential.disabled) continue;
+      best = Math.min(best, this.cooldowns.remaining(t.credential.id, t.upstreamModel));
+    }
+    return best === Infinity ? 0 : best;
+  }
+}

@@ -1,0 +1,42 @@
+// The state a request runs on. A config reload builds a new Runtime and swaps
+// the reference; requests already running keep the one they started with.
+import { ClientKeys } from './access/client-keys.js';
+import type { Config } from './config/types.js';
+import { credentialsFromConfig, type Credential } from './routing/credentials.js';
+import { Cooldowns } from './routing/cooldown.js';
+import type { RoutingServices } from './routing/dispatch.js';
+import { ModelRegistry } from './routing/registry.js';
+import { Selector } from './routing/selector.js';
+
+export interface Runtime {
+  readonly config: Config;
+  readonly registry: ModelRegistry;
+  readonly keys: ClientKeys;
+  readonly credentials: Credential[];
+}
+
+export interface GatewayContext {
+  /** The current runtime; read it once per request. */
+  runtime(): Runtime;
+  readonly routing: RoutingServices;
+}
+
+function ownerOf(c: Credential): string {
+  if (c.provider === 'openai-compat') return c.label.split('#')[0] ?? 'openai-compatible';
+  return c.provider;
+}
+
+export function buildRuntime(config: Config): Runtime {
+  const credentials = credentialsFromConfig(config);
+  return {
+    config,
+    credentials,
+    registry: new ModelRegistry(credentials, ownerOf),
+    keys: new ClientKeys(config.apiKeys),
+  };
+}
+
+export function createRoutingServices(now: () => number = Date.now): RoutingServices {
+  const cooldowns = new Cooldowns(now);
+  return { cooldowns, selector: new Selector(cooldowns) };
+}

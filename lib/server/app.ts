@@ -1,0 +1,47 @@
+// The uWebSockets.js application: a route table of Exchange handlers.
+import { log } from '../logging/logger.js';
+import { Exchange } from './exchange.js';
+import { uws, type HttpRequest, type HttpResponse, type TemplatedApp, type us_listen_socket } from './uws.js';
+
+export type Method = 'get' | 'post' | 'put' | 'patch' | 'del' | 'head' | 'options' | 'any';
+
+export interface Route {
+  method: Method;
+  path: string;
+  handler: (ex: Exchange) => void;
+}
+
+function wrap(handler: (ex: Exchange) => void) {
+  return (res: HttpResponse, req: HttpRequest) => {
+    const ex = new Exchange(res, req);
+    try {
+      handler(ex);
+    } catch (err) {
+      log.error({ err, url: ex.url }, 'route handler threw');
+      if (!ex.committed && !ex.aborted) ex.json(500, { error: { message: 'internal gateway error', type: 'server_error' } });
+    }
+  };
+}
+
+export function createApp(routes: Route[], notFound: (ex: Exchange) => void): TemplatedApp {
+  const app = uws.App();
+  for (const r of routes) app[r.method](r.path, wrap(r.handler));
+  app.any('/*', wrap(notFound));
+  return app;
+}
+
+export function listen(app: TemplatedApp, host: string, port: number): Promise<{ socket: us_listen_socket; port: number }> {
+  return new Promise((resolve, reject) => {
+    app.listen(host, port, (socket) => {
+      if (!socket) {
+        reject(new Error(`cannot listen on ${host}:${port} (address in use or not permitted)`));
+        return;
+      }
+      resolve({ socket, port: uws.us_socket_local_port(socket) });
+    });
+  });
+}
+
+export function closeListen(socket: us_listen_socket): void {
+  uws.us_listen_socket_close(socket);
+}

@@ -1,0 +1,190 @@
+// A local OpenAI-compatible Chat Completions server following OpenAI's public
+// wire format: JSON answers, SSE `chat.completion.chunk` streams ending in
+// `data: [DONE]`, and `{"error":{…}}` bodies. Behaviour is steered per request
+// by the model name so tests can ask for failures:
+//   fail-<status>      answer that status with an OpenAI error body
+//   tool-call          answer with two parallel tool calls
+//   hang-stream        send one chunk, then never finish (abort tests)
+//   break-stream       send two chunks, then drop the connection
+//   slow-<n>           n chunks, 20 ms apart
+// Anything else: echo the last user message back.
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface RecordedRequest {
+  method: string;
+  url: string;
+  headers: http.IncomingHttpHeaders;
+  body: any;
+  /** Resolves when the request's socket closes (client went away or we ended). */
+  closed: Promise<void>;
+  closedEarly: boolean;
+}
+
+export interface MockUpstream {
+  url: string; // base URL incl. /v1
+  port: number;
+  requests: RecordedRequest[];
+  /** Force the next N answers to this status (for retry tests). */
+  failNext(status: number, count?: number, headers?: Record<string, string>): void;
+  close(): Promise<void>;
+}
+
+const CHUNK_WORDS = ['Hello', ' from', ' the', ' mock', ' upstream', '.'];
+
+function lastUserText(body: any): string {
+  const msgs: any[] = Array.isArray(body?.messages) ? body.messages : [];
+  for (let i = msgs.length - 1; i >= 0; i--) {
+    const m = msgs[i];
+    if (m?.role !== 'user') continue;
+    if (typeof m.content === 'string') return m.content;
+    if (Array.isArray(m.content)) return m.content.filter((p: any) => p.type === 'text').map((p: any) => p.text).join('');
+  }
+  return '';
+}
+
+export async function startMockOpenAI(opts: { chunks?: number } = {}): Promise<MockUpstream> {
+  const requests: RecordedRequest[] = [];
+  const forced: Array<{ status: number; headers: Record<string, string> }> = [];
+  const server = http.createServer((req, res) => {
+    const parts: Buffer[] = [];
+    req.on('data', (c: Buffer) => parts.push(c));
+    req.on('end', () => {
+      let body: any;
+      try {
+        body = JSON.parse(Buffer.concat(parts).toString('utf8'));
+      } catch {
+        body = undefined;
+      }
+      let markClosed!: () => void;
+      const rec: RecordedRequest = {
+        method: req.method ?? '',
+        url: req.url ?? '',
+        headers: req.headers,
+        body,
+        closed: new Promise((r) => (markClosed = r)),
+        closedEarly: false,
+      };
+      res.on('close', () => {
+        if (!res.writableFinished) rec.closedEarly = true;
+        markClosed();
+      });
+      requests.push(rec);
+      handle(req, res, body, forced);
+    });
+  });
+  server.keepAliveTimeout = 30_000;
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as AddressInfo).port;
+  return {
+    url: `http://127.0.0.1:${port}/v1`,
+    port,
+    requests,
+    failNext(status, count = 1, headers = {}) {
+      for (let i = 0; i < count; i++) forced.push({ status, headers });
+    },
+    close: () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
+  };
+}
+
+function sendError(res: http.ServerResponse, status: number, headers: Record<string, string> = {}): void {
+  res.writeHead(status, { 'content-type': 'application/json', ...headers });
+  res.end(JSON.stringify({ error: { message: `mock upstream error ${status}`, type: status === 429 ? 'rate_limit_exceeded' : 'server_error', code: String(status) } }));
+}
+
+function handle(req: http.IncomingMessage, res: http.ServerResponse, body: any, forced: Array<{ status: number; headers: Record<string, string> }>): void {
+  if (req.method !== 'POST' || !req.url?.endsWith('/chat/completions')) {
+    res.writeHead(404, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ error: { message: 'not found', type: 'invalid_request_error' } }));
+    return;
+  }
+  const f = forced.shift();
+  if (f) return sendError(res, f.status, f.headers);
+  if (!body || typeof body.model !== 'string') return sendError(res, 400);
+  const model: string = body.model;
+  const failure = /^fail-(\d{3})$/.exec(model);
+  if (failure) return sendError(res, Number(failure[1]));
+
+  const id = `chatcmpl-mock${Math.floor(Math.random() * 1e9)}`;
+  const created = Math.floor(Date.now() / 1000);
+  const echo = lastUserText(body);
+  const toolCalls = model === 'tool-call';
+  const usage = { prompt_tokens: 11, completion_tokens: 6, total_tokens: 17 };
+
+  if (!body.stream) {
+    const message: any = toolCalls
+      ? {
+          role: 'assistant',
+          content: null,
+          tool_calls: [
+            { id: 'call_a1', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Paris"}' } },
+            { id: 'call_b2', type: 'function', function: { name: 'get_time', arguments: '{"tz":"CET"}' } },
+          ],
+        }
+      : { role: 'assistant', content: echo ? `echo: ${echo}` : CHUNK_WORDS.join('') };
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(
+      JSON.stringify({
+        id,
+        object: 'chat.completion',
+        created,
+        model,
+        choices: [{ index: 0, message, finish_reason: toolCalls ? 'tool_calls' : 'stop', logprobs: null }],
+        usage,
+      }),
+    );
+    return;
+  }
+
+  res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+  const chunk = (delta: any, finish: string | null = null, extra: any = {}) =>
+    `data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model, choices: [{ index: 0, delta, finish_reason: finish, logprobs: null }], ...extra })}\n\n`;
+
+  if (toolCalls) {
+    res.write(chunk({ role: 'assistant', content: null }));
+    res.write(chunk({ tool_calls: [{ index: 0, id: 'call_a1', type: 'function', function: { name: 'get_weather', arguments: '' } }] }));
+    res.write(chunk({ tool_calls: [{ index: 0, function: { arguments: '{"city":' } }] }));
+    res.write(chunk({ tool_calls: [{ index: 0, function: { arguments: '"Paris"}' } }] }));
+    res.write(chunk({ tool_calls: [{ index: 1, id: 'call_b2', type: 'function', function: { name: 'get_time', arguments: '{"tz":"CET"}' } }] }));
+    res.write(chunk({}, 'tool_calls'));
+    res.end('data: [DONE]\n\n');
+    return;
+  }
+  if (model === 'hang-stream') {
+    res.write(chunk({ role: 'assistant', content: 'first' }));
+    return; // never ends: the test aborts the client
+  }
+  if (model === 'break-stream') {
+    res.write(chunk({ role: 'assistant', content: 'part one' }));
+    res.write(chunk({ content: ', part two' }));
+    setTimeout(() => res.socket?.destroy(), 20);
+    return;
+  }
+  const slow = /^slow-(\d+)$/.exec(model);
+  const words = echo ? [`echo: `, echo] : CHUNK_WORDS;
+  if (slow) {
+    const n = Number(slow[1]);
+    let i = 0;
+    res.write(chunk({ role: 'assistant', content: '' }));
+    const t = setInterval(() => {
+      if (i < n) res.write(chunk({ content: `w${i++} ` }));
+      else {
+        clearInterval(t);
+        res.write(chunk({}, 'stop'));
+        res.end('data: [DONE]\n\n');
+      }
+    }, 20);
+    res.on('close', () => clearInterval(t));
+    return;
+  }
+  let out = chunk({ role: 'assistant', content: '' });
+  for (const w of words) out += chunk({ content: w });
+  out += chunk({}, 'stop');
+  if (body.stream_options?.include_usage) out += `data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model, choices: [], usage })}\n\n`;
+  out += 'data: [DONE]\n\n';
+  res.end(out);
+}
