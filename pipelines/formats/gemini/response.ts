@@ -1,0 +1,54 @@
+// Whole (non-stream) Gemini answers ↔ IR.
+import type { IREvent, IRRequest, IRResponse } from '../../ir.js';
+import { GeminiStreamDecoder, encodeFinishReason, encodeUsage, parseArgsObject } from './stream.js';
+import type { GeminiDecoderOptions } from './stream.js';
+import { isObj } from './util.js';
+import type { Json } from './util.js';
+
+/** A generateContent body (or a buffered stream: an array of chunks) → the
+ *  events its stream would have given, through the same decoder. */
+export function decodeResponse(body: unknown, opts: GeminiDecoderOptions = {}): IREvent[] {
+  const d = new GeminiStreamDecoder(opts);
+  const chunks = Array.isArray(body) ? body : [body];
+  const ev: IREvent[] = [];
+  for (const c of chunks) ev.push(...d.pushChunk(isObj(c) ? c : {}));
+  ev.push(...d.end());
+  return ev;
+}
+
+export function encodeResponse(res: IRResponse, req: IRRequest): Json {
+  const parts: Json[] = [];
+  let pendingSig: string | undefined;
+  const attach = (p: Json): Json => {
+    if (!pendingSig || p.thoughtSignature) return p;
+    const out = { ...p, thoughtSignature: pendingSig };
+    pendingSig = undefined;
+    return out;
+  };
+  for (const p of res.content) {
+    if (p.type === 'reasoning') {
+      if (p.text) parts.push({ text: p.text, thought: true, ...(p.signature ? { thoughtSignature: p.signature } : {}) });
+      else if (p.signature) pendingSig = p.signature;
+    } else if (p.type === 'text') {
+      parts.push(attach({ text: p.text }));
+    } else {
+      const fc: Json = { name: p.name, args: parseArgsObject(p.arguments) };
+      if (p.id) fc.id = p.id;
+      parts.push(attach({ functionCall: fc, ...(p.signature ? { thoughtSignature: p.signature } : {}) }));
+    }
+  }
+  if (pendingSig) parts.push({ text: '', thoughtSignature: pendingSig });
+  const out: Json = {
+    candidates: [
+      {
+        content: { role: 'model', parts },
+        finishReason: encodeFinishReason(res.finishReason, res.rawFinishReason),
+        index: 0,
+      },
+    ],
+  };
+  if (res.usage) out.usageMetadata = encodeUsage(res.usage);
+  out.modelVersion = res.model || req.model;
+  if (res.id) out.responseId = res.id;
+  return out;
+}

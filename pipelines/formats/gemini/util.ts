@@ -1,0 +1,58 @@
+// Small helpers shared by the Gemini codec files.
+export type Json = Record<string, unknown>;
+
+export const isObj = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+export const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+
+export const num = (v: unknown): number | undefined => {
+  if (typeof v === 'number' && Number.isFinite(v)) return v;
+  // proto3 JSON encodes int64 as strings ("totalTokenCount": "12" from some gateways)
+  if (typeof v === 'string' && v.trim() !== '' && Number.isFinite(Number(v))) return Number(v);
+  return undefined;
+};
+
+/** Google's JSON parser takes both lowerCamel and snake_case field names;
+ *  clients send either (Gemini CLI: camel, some SDKs and curl docs: snake). */
+export function pick(o: Json, camel: string): unknown {
+  if (o[camel] !== undefined) return o[camel];
+  const snake = camel.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+  return o[snake];
+}
+
+/** Every key of `o` whose camelCase form is not in `known`, kept verbatim. */
+export function restOf(o: Json, known: Iterable<string>): Json {
+  const k = new Set(known);
+  const out: Json = {};
+  for (const [key, v] of Object.entries(o)) {
+    const camel = key.replace(/_([a-z])/g, (_m, c: string) => c.toUpperCase());
+    if (!k.has(camel)) out[key] = v;
+  }
+  return out;
+}
+
+export const isEmpty = (o: Json | undefined): boolean => !o || Object.keys(o).length === 0;
+
+/** The Gemini codec's own bag in IR extras (request- or part-level). */
+export function geminiExtras(extras: Partial<Record<string, Record<string, unknown>>> | undefined): Json | undefined {
+  const g = extras?.['gemini'];
+  return isObj(g) ? g : undefined;
+}
+
+export function parseJsonObject(text: string): Json | undefined {
+  const t = text.trim();
+  if (!t.startsWith('{')) return undefined;
+  try {
+    const v: unknown = JSON.parse(t);
+    return isObj(v) ? v : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A random-ish token for ids when the upstream gave none to derive them from. */
+export function randomToken(len = 24): string {
+  const c = (globalThis as { crypto?: { randomUUID?: () => string } }).crypto;
+  const raw = c?.randomUUID ? c.randomUUID().replace(/-/g, '') : Math.random().toString(36).slice(2) + Date.now().toString(36);
+  return raw.slice(0, len);
+}
