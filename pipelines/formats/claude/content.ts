@@ -17,23 +17,44 @@ function unb64(data: string): string {
   return Buffer.from(data, 'base64').toString('utf8');
 }
 
-function withCache<T extends { cacheControl?: unknown }>(part: T, block: Json): T {
+type Extras = Record<string, unknown>;
+
+/** Copies cache_control, and keeps the block's fields the IR has no place
+ *  for (citations, document context…) in the part's claude extras so a
+ *  Claude → Claude round trip rebuilds the block exactly. */
+function withCache<T extends { cacheControl?: unknown; extras?: Partial<Record<string, Extras>> }>(
+  part: T,
+  block: Json,
+  known?: readonly string[],
+  stash?: Extras,
+): T {
   const cc = cacheControlOf(block.cache_control);
   if (cc) part.cacheControl = cc;
+  const extra: Extras = { ...stash };
+  if (known) for (const [k, v] of Object.entries(block)) if (k !== 'type' && k !== 'cache_control' && !known.includes(k)) extra[k] = v;
+  if (Object.keys(extra).length) part.extras = { ...part.extras, claude: extra };
   return part;
+}
+
+/** Applies a part's claude extras to the block being built; "__" keys are
+ *  codec-private hints, not fields. */
+function withExtras(block: Json, extras: Partial<Record<string, Extras>> | undefined): Json {
+  const e = extras?.claude;
+  if (e) for (const [k, v] of Object.entries(e)) if (!k.startsWith('__')) block[k] = v;
+  return block;
 }
 
 function decodeImage(block: Json): IRImagePart | IRFilePart | undefined {
   const src = block.source;
   if (!isObj(src)) return undefined;
   if (src.type === 'base64') {
-    return withCache({ type: 'image', mediaType: str(src.media_type), data: str(src.data) ?? '' } as IRImagePart, block);
+    return withCache({ type: 'image', mediaType: str(src.media_type), data: str(src.data) ?? '' } as IRImagePart, block, ['source']);
   }
-  if (src.type === 'url' && typeof src.url === 'string') return withCache({ type: 'image', url: src.url } as IRImagePart, block);
+  if (src.type === 'url' && typeof src.url === 'string') return withCache({ type: 'image', url: src.url } as IRImagePart, block, ['source']);
   // The IR image part has no file id; a file part with an image media type
   // round-trips back to an image block.
   if (src.type === 'file' && typeof src.file_id === 'string') {
-    return withCache({ type: 'file', mediaType: 'image/*', fileId: src.file_id } as IRFilePart, block);
+    return withCache({ type: 'file', mediaType: 'image/*', fileId: src.file_id } as IRFilePart, block, ['source']);
   }
   return undefined;
 }
@@ -42,6 +63,7 @@ function decodeDocument(block: Json): IRFilePart | undefined {
   const src = block.source;
   if (!isObj(src)) return undefined;
   const part: IRFilePart = { type: 'file' };
+  let stash: Extras | undefined;
   if (src.type === 'base64') {
     part.mediaType = str(src.media_type) ?? 'application/pdf';
     part.data = str(src.data) ?? '';
@@ -59,11 +81,12 @@ function decodeDocument(block: Json): IRFilePart | undefined {
     const text = src.content.map((c) => (isObj(c) && typeof c.text === 'string' ? c.text : '')).join('\n');
     part.mediaType = 'text/plain';
     part.data = b64(text);
+    stash = { source: src }; // the IR flattens it; Claude gets the original back
   } else {
     return undefined;
   }
   if (typeof block.title === 'string') part.filename = block.title;
-  return withCache(part, block);
+  return withCache(part, block, ['source', 'title'], stash);
 }
 
 function decodeResultContent(content: unknown): ResultItem[] {
@@ -72,7 +95,7 @@ function decodeResultContent(content: unknown): ResultItem[] {
   const out: ResultItem[] = [];
   for (const c of content) {
     if (!isObj(c)) continue;
-    if (c.type === 'text' && typeof c.text === 'string') out.push(withCache({ type: 'text', text: c.text } as IRTextPart, c));
+    if (c.type === 'text' && typeof c.text === 'string') out.push(withCache({ type: 'text', text: c.text } as IRTextPart, c, ['text']));
     else if (c.type === 'image') {
       const p = decodeImage(c);
       if (p) out.push(p);
@@ -93,7 +116,7 @@ export function decodeBlock(block: unknown, names: Map<string, string>, where: s
   switch (block.type) {
     case 'text':
       if (typeof block.text !== 'string') throw new TranslationError(`${where}.text: must be a string`);
-      return withCache({ type: 'text', text: block.text } as IRTextPart, block);
+      return withCache({ type: 'text', text: block.text } as IRTextPart, block, ['text']);
     case 'image':
       return decodeImage(block);
     case 'document':
@@ -111,7 +134,9 @@ export function decodeBlock(block: unknown, names: Map<string, string>, where: s
       const name = names.get(callId);
       if (name) part.name = name;
       if (block.is_error === true) part.isError = true;
-      return withCache(part, block);
+      // The content shape (string or blocks) is kept so the round trip is exact.
+      const stash = Array.isArray(block.content) ? { __array: true } : undefined;
+      return withCache(part, block, ['tool_use_id', 'content', 'is_error'], stash);
     }
     case 'thinking': {
       const sig = str(block.signature);
@@ -169,14 +194,14 @@ function encodeFile(p: IRFilePart): Json {
   }
   if (!block) return { type: 'text', text: `[attached file ${p.filename ?? ''} (${mt || 'unknown type'}) omitted: unsupported]` };
   if (p.filename && block.type === 'document') block.title = p.filename;
-  return withCacheOut(block, p.cacheControl);
+  return withCacheOut(withExtras(block, p.extras), p.cacheControl);
 }
 
 function encodeResultItem(p: ResultItem): Json | undefined {
-  if (p.type === 'text') return p.text ? withCacheOut({ type: 'text', text: p.text }, p.cacheControl) : undefined;
+  if (p.type === 'text') return p.text ? withCacheOut(withExtras({ type: 'text', text: p.text }, p.extras), p.cacheControl) : undefined;
   if (p.type === 'image') {
     const src = imageSource(p);
-    return src ? withCacheOut({ type: 'image', source: src }, p.cacheControl) : undefined;
+    return src ? withCacheOut(withExtras({ type: 'image', source: src }, p.extras), p.cacheControl) : undefined;
   }
   return encodeFile(p);
 }
@@ -186,10 +211,11 @@ function encodeResultItem(p: ResultItem): Json | undefined {
 export function encodeToolResult(p: IRToolResultPart, id: string): Json {
   const out: Json = { type: 'tool_result', tool_use_id: id };
   const items = p.content.map(encodeResultItem).filter((b): b is Json => b !== undefined);
-  if (items.length === 1 && items[0]!.type === 'text' && !items[0]!.cache_control) out.content = items[0]!.text;
+  const asArray = p.extras?.claude?.__array === true;
+  if (!asArray && items.length === 1 && items[0]!.type === 'text' && Object.keys(items[0]!).length === 2) out.content = items[0]!.text;
   else if (items.length > 0) out.content = items;
   if (p.isError) out.is_error = true;
-  return withCacheOut(out, p.cacheControl);
+  return withCacheOut(withExtras(out, p.extras), p.cacheControl);
 }
 
 /** One IR part → a Claude block for a message of `role`, or undefined when
@@ -197,11 +223,11 @@ export function encodeToolResult(p: IRToolResultPart, id: string): Json {
 export function encodePart(p: IRPart, role: 'user' | 'assistant'): Json | undefined {
   switch (p.type) {
     case 'text':
-      return p.text ? withCacheOut({ type: 'text', text: p.text }, p.cacheControl) : undefined;
+      return p.text ? withCacheOut(withExtras({ type: 'text', text: p.text }, p.extras), p.cacheControl) : undefined;
     case 'image': {
       if (role !== 'user') return undefined; // assistant turns cannot hold images
       const src = imageSource(p);
-      return src ? withCacheOut({ type: 'image', source: src }, p.cacheControl) : undefined;
+      return src ? withCacheOut(withExtras({ type: 'image', source: src }, p.extras), p.cacheControl) : undefined;
     }
     case 'file':
       return role === 'user' ? encodeFile(p) : undefined;

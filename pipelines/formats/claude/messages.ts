@@ -12,6 +12,13 @@ import type { Json } from './shared.js';
 interface Turn {
   role: 'user' | 'assistant';
   blocks: Json[];
+  /** The client sent this turn's content as a plain string. */
+  stringForm?: boolean;
+}
+
+interface KeptBlock {
+  at: number;
+  block: Json;
 }
 
 /** Mid-conversation system prompts (Claude Code 2.1 sends them, OpenAI
@@ -122,7 +129,13 @@ export function encodeMessages(messages: IRMessage[]): EncodedConversation {
     const role = m.role;
     const blocks: Json[] = [];
     const misplaced: Json[] = [];
+    const claude = m.extras?.claude;
+    const kept = Array.isArray(claude?.__blocks) ? (claude.__blocks as KeptBlock[]) : [];
+    const keptAt = (pi: number, last: boolean): void => {
+      for (const k of kept) if (k.at === pi || (last && k.at > pi)) blocks.push(k.block);
+    };
     m.content.forEach((p, pi) => {
+      keptAt(pi, false);
       if (p.type === 'tool-result') {
         // A result in an assistant turn is misplaced; it still belongs to
         // the user side of the exchange, right after this turn.
@@ -138,7 +151,8 @@ export function encodeMessages(messages: IRMessage[]): EncodedConversation {
       const b = encodePart(p, role);
       if (b) blocks.push(b);
     });
-    if (blocks.length) turns.push({ role, blocks });
+    keptAt(m.content.length, true);
+    if (blocks.length) turns.push({ role, blocks, ...(claude?.__string === true ? { stringForm: true } : {}) });
     if (misplaced.length) turns.push({ role: 'user', blocks: misplaced });
   });
 
@@ -146,8 +160,10 @@ export function encodeMessages(messages: IRMessage[]): EncodedConversation {
   const merged: Turn[] = [];
   for (const t of turns) {
     const last = merged[merged.length - 1];
-    if (last && last.role === t.role) last.blocks.push(...t.blocks);
-    else merged.push({ role: t.role, blocks: [...t.blocks] });
+    if (last && last.role === t.role) {
+      last.blocks.push(...t.blocks);
+      last.stringForm = false;
+    } else merged.push({ ...t, blocks: [...t.blocks] });
   }
   pairToolResults(merged);
 
@@ -162,5 +178,11 @@ export function encodeMessages(messages: IRMessage[]): EncodedConversation {
     }
     if (!last.blocks.length) merged.pop();
   }
-  return { leadingSystem, messages: merged.map((t) => ({ role: t.role, content: t.blocks })) };
+  return { leadingSystem, messages: merged.map(toMessage) };
+}
+
+function toMessage(t: Turn): Json {
+  const only = t.blocks.length === 1 ? t.blocks[0]! : undefined;
+  if (t.stringForm && only?.type === 'text' && Object.keys(only).length === 2) return { role: t.role, content: only.text };
+  return { role: t.role, content: t.blocks };
 }

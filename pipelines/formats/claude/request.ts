@@ -21,6 +21,9 @@ const KNOWN = new Set([
 // Codec-private keys inside extras.claude, never sent upstream as fields.
 const TOOL_EXTRAS = '__tools';
 const ADAPTIVE = '__thinking';
+const RAW_CHOICE = '__toolChoice';
+const SYSTEM_STRING = '__systemString';
+const NO_STREAM = '__noStream';
 
 const CLAUDE_EFFORT: Record<string, IREffort> = { low: 'low', medium: 'medium', high: 'high', max: 'xhigh' };
 const EFFORT_TO_CLAUDE: Partial<Record<IREffort, string>> = { minimal: 'low', low: 'low', medium: 'medium', high: 'high', xhigh: 'max' };
@@ -52,17 +55,26 @@ function decodeMessages(raw: unknown): IRMessage[] {
       throw new TranslationError(`messages.${i}.role: must be "user", "assistant" or "system"`);
     }
     const content: IRPart[] = [];
+    const extra: Json = {};
     if (typeof m.content === 'string') {
       if (m.content) content.push({ type: 'text', text: m.content });
+      extra.__string = true;
     } else if (Array.isArray(m.content)) {
+      const kept: Array<{ at: number; block: unknown }> = [];
       m.content.forEach((b, j) => {
         const p = decodeBlock(b, names, `messages.${i}.content.${j}`);
         if (p) content.push(p);
+        // Blocks the IR has no part for (server tool use and results, search
+        // results…) ride along for a Claude upstream, at their position.
+        else kept.push({ at: content.length, block: b });
       });
+      if (kept.length) extra.__blocks = kept;
     } else {
       throw new TranslationError(`messages.${i}.content: must be a string or an array of blocks`);
     }
-    return { role, content };
+    const msg: IRMessage = { role, content };
+    if (Object.keys(extra).length) msg.extras = { claude: extra };
+    return msg;
   });
 }
 
@@ -107,6 +119,10 @@ export function decodeRequest(body: unknown): IRRequest {
   }
   const tc = decodeToolChoice(body.tool_choice);
   if (tc.choice) req.toolChoice = tc.choice;
+  if (isObj(body.tool_choice)) extras[RAW_CHOICE] = body.tool_choice;
+  // Shape hints so a Claude → Claude round trip rebuilds the same body.
+  if (typeof body.system === 'string') extras[SYSTEM_STRING] = true;
+  if (body.stream === undefined) extras[NO_STREAM] = true;
   if (tc.parallel !== undefined) req.parallelToolCalls = tc.parallel;
 
   if (body.max_tokens !== undefined) {
@@ -183,6 +199,7 @@ function toolLoopLacksThinking(messages: Json[]): boolean {
   const last = messages[messages.length - 1];
   const prev = messages[messages.length - 2];
   if (!last || !prev || last.role !== 'user' || prev.role !== 'assistant') return false;
+  if (!Array.isArray(prev.content)) return false;
   const blocks = prev.content as Json[];
   const first = blocks[0]?.type;
   return blocks.some((b) => b.type === 'tool_use') && first !== 'thinking' && first !== 'redacted_thinking';
@@ -216,7 +233,12 @@ export function encodeRequest(req: IRRequest): Record<string, unknown> {
   if (tools.length) {
     out.tools = tools;
     const choice = encodeToolChoice(req.toolChoice, req.parallelToolCalls);
-    if (choice) out.tool_choice = choice;
+    const raw = extras[RAW_CHOICE];
+    // The client's own tool_choice when the IR still says the same thing
+    // (keeps an explicit disable_parallel_tool_use: false).
+    if (isObj(raw) && choice && raw.type === choice.type && raw.name === choice.name && !!raw.disable_parallel_tool_use === !!choice.disable_parallel_tool_use) {
+      out.tool_choice = { ...raw };
+    } else if (choice) out.tool_choice = choice;
   }
   if (req.temperature !== undefined) out.temperature = req.temperature;
   if (req.topP !== undefined) out.top_p = req.topP;
@@ -232,7 +254,9 @@ export function encodeRequest(req: IRRequest): Record<string, unknown> {
   }
   if (thinking) out.thinking = thinking;
   if (!fromClaude) fixForeignSampling(out, thinking !== undefined && thinking.type !== 'disabled');
-  out.stream = req.stream;
+  if (req.stream || extras[NO_STREAM] !== true) out.stream = req.stream;
+  const sys = out.system as Json[] | undefined;
+  if (extras[SYSTEM_STRING] === true && sys?.length === 1 && Object.keys(sys[0]!).length === 2) out.system = sys[0]!.text;
 
   for (const [k, v] of Object.entries(extras)) {
     if (!KNOWN.has(k) && !k.startsWith('__') && !(k in out)) out[k] = v;
