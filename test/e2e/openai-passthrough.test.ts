@@ -85,7 +85,7 @@ t.test('a non-retryable upstream error reaches the client in OpenAI shape with i
 });
 
 t.test('when every try fails the client gets the last upstream error', async (t) => {
-  mock.failNext(503, 3);
+  mock.failNext(503, 2);
   const before = mock.requests.length;
   const err = await client.chat.completions.create({ model: 'gpt-mock', messages: [{ role: 'user', content: 'x' }] }).catch((e) => e);
   t.type(err, OpenAI.APIError);
@@ -133,6 +133,7 @@ t.test('client abort mid-stream closes the upstream request', async (t) => {
   t.equal(first.value?.choices[0]?.delta.content, 'first');
   ac.abort();
   await it.next().catch(() => undefined);
+  t.equal(mock.requests.length, before + 1);
   const rec = mock.requests[before]!;
   await rec.closed;
   t.ok(rec.closedEarly, 'the mock saw its request closed before it finished');

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseConfig } from '../../lib/config/load.js';
 import { startGateway, type Gateway } from '../../lib/gateway.js';
+import { log } from '../../lib/logging/logger.js';
 
 export interface TestGateway extends Gateway {
   configPath?: string;
@@ -45,3 +46,6 @@ export function compatYaml(baseUrl: string, opts: { keys?: string[]; clientKeys?
     opts.extra ?? '',
   ].join('\n');
 }
+
+// Keep test output readable: only errors from the gateway's logger.
+if (!process.env.LOG_LEVEL) log.level = 'error';

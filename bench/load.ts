@@ -1,0 +1,89 @@
+// A small closed-loop load generator on undici: N connections each sending
+// requests back to back for a fixed time. Counts requests, SSE events and latency.
+import { Pool } from 'undici';
+
+export interface LoadResult {
+  requests: number;
+  errors: number;
+  events: number;
+  seconds: number;
+  rps: number;
+  eventsPerSec: number;
+  p50: number;
+  p99: number;
+}
+
+export interface LoadOptions {
+  url: string; // origin + path
+  body: string;
+  headers?: Record<string, string>;
+  connections: number;
+  seconds: number;
+  stream: boolean;
+}
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return 0;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+const NL2 = Buffer.from('\n\n');
+
+export async function runLoad(o: LoadOptions): Promise<LoadResult> {
+  const u = new URL(o.url);
+  const pool = new Pool(u.origin, { connections: o.connections, pipelining: 1, keepAliveTimeout: 60_000 });
+  const latencies: number[] = [];
+  let requests = 0;
+  let errors = 0;
+  let events = 0;
+  const start = performance.now();
+  const deadline = start + o.seconds * 1000;
+  const headers = { 'content-type': 'application/json', ...o.headers };
+
+  async function worker(): Promise<void> {
+    while (performance.now() < deadline) {
+      const t0 = performance.now();
+      try {
+        const res = await pool.request({ path: u.pathname, method: 'POST', headers, body: o.body });
+        if (res.statusCode !== 200) {
+          errors++;
+          await res.body.dump();
+          continue;
+        }
+        if (o.stream) {
+          // Count SSE events: each ends with a blank line.
+          let carry = 0;
+          for await (const chunk of res.body as AsyncIterable<Buffer>) {
+            let idx = chunk.indexOf(NL2);
+            if (carry && chunk[0] === 10) events++;
+            while (idx !== -1) {
+              events++;
+              idx = chunk.indexOf(NL2, idx + 2);
+            }
+            carry = chunk[chunk.length - 1] === 10 ? 1 : 0;
+          }
+        } else {
+          await res.body.arrayBuffer();
+        }
+        requests++;
+        latencies.push(performance.now() - t0);
+      } catch {
+        errors++;
+      }
+    }
+  }
+  await Promise.all(Array.from({ length: o.connections }, worker));
+  const seconds = (performance.now() - start) / 1000;
+  await pool.close();
+  latencies.sort((a, b) => a - b);
+  return {
+    requests,
+    errors,
+    events,
+    seconds,
+    rps: requests / seconds,
+    eventsPerSec: events / seconds,
+    p50: percentile(latencies, 50),
+    p99: percentile(latencies, 99),
+  };
+}

@@ -1,0 +1,101 @@
+// The command line entry point as a user runs it.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import t from 'tap';
+import { startMockOpenAI } from '../mocks/openai-upstream.js';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const cli = path.join(root, 'lib/cli.ts');
+
+interface Run {
+  output: Promise<{ code: number | null; stdout: string; stderr: string }>;
+  waitFor(re: RegExp): Promise<RegExpExecArray>;
+  stop(): void;
+}
+
+function run(args: string[], cwd: string): Run {
+  const child = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), cli, ...args], { cwd, env: { ...process.env, LOG_LEVEL: 'info' } });
+  let stdout = '';
+  let stderr = '';
+  const waiters: Array<() => void> = [];
+  child.stdout.on('data', (d) => {
+    stdout += d;
+    waiters.forEach((w) => w());
+  });
+  child.stderr.on('data', (d) => (stderr += d));
+  const output = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
+  const timer = setTimeout(() => child.kill('SIGKILL'), 30_000); // never outlive the test
+  child.on('close', () => clearTimeout(timer));
+  return {
+    output,
+    waitFor(re) {
+      return new Promise((resolve, reject) => {
+        const check = () => {
+          const m = re.exec(stdout);
+          if (m) resolve(m);
+        };
+        waiters.push(check);
+        check();
+        output.then(() => reject(new Error(`process exited before ${re}: ${stdout}\n${stderr}`)));
+      });
+    },
+    stop: () => child.kill('SIGTERM'),
+  };
+}
+
+t.test('no config file: embedded default, and one line telling how to add credentials', async (t) => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'cli-'));
+  const p = run(['--port', '0'], dir);
+  const m = await p.waitFor(/listening on (http:\/\/127\.0\.0\.1:\d+)/);
+  await p.waitFor(/no provider credentials configured: copy config\.example\.yaml/);
+  const res = await fetch(`${m[1]}/v1/models`);
+  t.same(await res.json(), { object: 'list', data: [] });
+  p.stop();
+  t.equal((await p.output).code, 0, 'clean exit on SIGTERM');
+});
+
+t.test('--config PATH serves its providers; ./config.yaml is picked up by default', async (t) => {
+  const mock = await startMockOpenAI();
+  t.teardown(() => mock.close());
+  const dir = mkdtempSync(path.join(tmpdir(), 'cli-'));
+  const yaml = `openai-compatibility:\n  - name: m\n    base-url: ${mock.url}\n    models:\n      - name: mock-model\n        alias: cli-model\n`;
+  writeFileSync(path.join(dir, 'custom.yaml'), yaml);
+  const p = run(['--config', 'custom.yaml', '--port', '0'], dir);
+  const m = await p.waitFor(/listening on (http:\/\/127\.0\.0\.1:\d+)/);
+  const body = (await (await fetch(`${m[1]}/v1/models`)).json()) as any;
+  t.same(body.data.map((x: any) => x.id), ['cli-model']);
+  p.stop();
+  await p.output;
+
+  writeFileSync(path.join(dir, 'config.yaml'), yaml);
+  const q = run(['--port', '0'], dir);
+  const n = await q.waitFor(/listening on (http:\/\/127\.0\.0\.1:\d+)/);
+  const chat = await fetch(`${n[1]}/v1/chat/completions`, { method: 'POST', body: JSON.stringify({ model: 'cli-model', messages: [{ role: 'user', content: 'cli' }] }) });
+  t.equal(((await chat.json()) as any).choices[0].message.content, 'echo: cli');
+  q.stop();
+  await q.output;
+});
+
+t.test('a bad config file stops start-up with file, line and key', async (t) => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'cli-'));
+  writeFileSync(path.join(dir, 'bad.yaml'), 'port: 8317\nclaude-api-key:\n  - api-key: k\n    modles: []\n');
+  const { code, stderr } = await run(['--config', 'bad.yaml'], dir).output;
+  t.equal(code, 1);
+  t.match(stderr, /config error: .*bad\.yaml:4:5: claude-api-key\[0\]\.modles: unknown key "modles"/);
+  const missing = await run(['--config', 'nope.yaml'], dir).output;
+  t.equal(missing.code, 1);
+  t.match(missing.stderr, /nope\.yaml: cannot read config file: ENOENT/);
+});
+
+t.test('bad flags are refused with usage', async (t) => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'cli-'));
+  const { code, stderr } = await run(['--bogus'], dir).output;
+  t.equal(code, 2);
+  t.match(stderr, /Unknown option '--bogus'/);
+  t.match(stderr, /Usage: cliproxy-ts/);
+  const v = await run(['--version'], dir).output;
+  t.match(v.stdout, /^\d+\.\d+\.\d+/);
+});
