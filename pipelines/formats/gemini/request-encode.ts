@@ -191,7 +191,8 @@ function encodeUserParts(parts: IRPart[], calls: IRToolCallPart[], upName: (n: s
       // The id means nothing here (a client that rewrote ids, or none at all):
       // fall back to the same name, then to position, among calls no other result claims by id.
       const unclaimed = (c: IRToolCallPart) => free(c) && !results.some((o) => o !== r && o.callId === c.id);
-      match = calls.find((c) => unclaimed(c) && r.name !== undefined && c.name === r.name) ?? calls.find(unclaimed);
+      // A result naming a function this turn never called answers nothing here.
+      match = r.name !== undefined ? calls.find((c) => unclaimed(c) && c.name === r.name) : calls.find(unclaimed);
     }
     if (match) answered.set(match, r);
     else orphans.push(r);
@@ -333,7 +334,8 @@ function encodeThinking(req: IRRequest, gx: Json, fromGemini: boolean): Json | u
     delete tc.thinkingLevel;
     delete tc.thinking_level;
   }
-  const include = r?.includeThoughts ?? (budget !== undefined && !fromGemini ? tc.thinkingBudget !== 0 : undefined);
+  // "Thinking off" stays off in what the client sees even where the model cannot go below its minimum.
+  const include = r?.includeThoughts ?? (budget !== undefined && !fromGemini ? budget !== 0 : undefined);
   if (include !== undefined) tc.includeThoughts = include;
   return isEmpty(tc) ? undefined : tc;
 }
