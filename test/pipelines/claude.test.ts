@@ -130,6 +130,9 @@ t.test('encoding foreign IR: defaults, reasoning, sampling fix-ups, no Claude-on
   t.notOk('top_p' in plain, 'newer Claude models reject temperature with top_p');
   t.notOk('logprobs' in plain, "another format's extras never reach Claude");
 
+  const old = codec.encodeRequest(foreign({ model: 'claude-3-5-haiku-20241022' })) as J;
+  t.equal(old.max_tokens, 8192, 'older models get their own cap as default');
+
   const none = codec.encodeRequest(foreign({ reasoning: { effort: 'none' } })) as J;
   t.same(none.thinking, { type: 'disabled' });
 });

@@ -12,6 +12,15 @@ import { decodeToolChoice, decodeTools, encodeToolChoice, encodeTools } from './
  *  within every current Claude model's output cap. */
 export const DEFAULT_MAX_TOKENS = 32000;
 
+/** The default limit for a model: Claude 3 and 3.5 models cap output far
+ *  below 32000 and answer a larger max_tokens with a 400. */
+export function defaultMaxTokens(model: string): number {
+  const m = model.toLowerCase();
+  if (/claude-3-(opus|sonnet|haiku)/.test(m)) return 4096;
+  if (/claude-3-5-/.test(m)) return 8192;
+  return DEFAULT_MAX_TOKENS;
+}
+
 // Fields the IR models; everything else a Claude client sends is kept in
 // extras.claude and sent back as is to a Claude upstream.
 const KNOWN = new Set([
@@ -212,7 +221,7 @@ export function encodeRequest(req: IRRequest): Record<string, unknown> {
   const conv = encodeMessages(req.messages);
 
   const out: Json = { model: req.model };
-  const maxTokens = req.maxTokens !== undefined && req.maxTokens > 0 ? Math.floor(req.maxTokens) : DEFAULT_MAX_TOKENS;
+  const maxTokens = req.maxTokens !== undefined && req.maxTokens > 0 ? Math.floor(req.maxTokens) : defaultMaxTokens(req.model);
   out.max_tokens = maxTokens;
 
   const system = [...req.system, ...conv.leadingSystem].filter((p) => p.text !== '');
