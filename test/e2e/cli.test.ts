@@ -16,8 +16,8 @@ interface Run {
   stop(): void;
 }
 
-function run(args: string[], cwd: string): Run {
-  const child = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), cli, ...args], { cwd, env: { ...process.env, LOG_LEVEL: 'info' } });
+function run(args: string[], cwd: string, env: Record<string, string> = {}): Run {
+  const child = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), cli, ...args], { cwd, env: { ...process.env, LOG_LEVEL: 'info', ...env } });
   let stdout = '';
   let stderr = '';
   const waiters: Array<() => void> = [];
@@ -98,4 +98,16 @@ t.test('bad flags are refused with usage', async (t) => {
   t.match(stderr, /Usage: cliproxy-ts/);
   const v = await run(['--version'], dir).output;
   t.match(v.stdout, /^\d+\.\d+\.\d+/);
+});
+
+t.test('uWebSockets.js on its JS fallback: a loud warning at start-up', async (t) => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'cli-'));
+  const p = run(['--port', '0'], dir, { UWS_USE_FALLBACK: '1' });
+  await p.waitFor(/"level":"warn".*uWebSockets\.js native binary did not load/);
+  p.stop();
+  await p.output;
+  const normal = run(['--port', '0'], dir);
+  await normal.waitFor(/listening on/);
+  normal.stop();
+  t.notMatch((await normal.output).stdout, /native binary did not load/, 'no warning when the binary loads');
 });
