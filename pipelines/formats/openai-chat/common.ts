@@ -21,7 +21,7 @@ export interface ChatExtras {
   /** Top-level request fields the IR has no place for, copied back verbatim. */
   fields?: Json;
   /** How the leading system/developer messages were laid out. */
-  system?: Array<{ role: 'system' | 'developer'; parts: number; string: boolean }>;
+  system?: Array<{ role: 'system' | 'developer'; parts: number; string: boolean; fields?: Json }>;
   maxTokensKey?: 'max_tokens' | 'max_completion_tokens';
   stopString?: boolean;
   /** stream_options keys other than include_usage. */

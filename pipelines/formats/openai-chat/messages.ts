@@ -93,6 +93,25 @@ function decodeContent(content: unknown, where: string): MediaPart[] {
   return parts;
 }
 
+const MESSAGE_KEYS = new Set(['role', 'content', 'tool_calls', 'function_call', 'reasoning_content', 'reasoning', 'refusal', 'tool_call_id']);
+
+/** Message fields the IR has no slot for (`name`, provider additions), kept
+ *  so a same-format round trip writes them back. */
+function messageFields(m: Json): Json | undefined {
+  let fields: Json | undefined;
+  for (const k in m) {
+    if (MESSAGE_KEYS.has(k)) continue;
+    (fields ??= {})[k] = m[k];
+  }
+  return fields;
+}
+
+function withFields(msg: IRMessage, m: Json): IRMessage {
+  const fields = messageFields(m);
+  if (fields) msg.extras = { 'openai-chat': fields };
+  return msg;
+}
+
 function textOnly(parts: MediaPart[]): IRTextPart[] {
   return parts.filter((p): p is IRTextPart => p.type === 'text');
 }
@@ -118,9 +137,12 @@ export function decodeMessages(raw: unknown): DecodedMessages {
       const parts = textOnly(decodeContent(m.content, where));
       if (leading) {
         out.system.push(...parts);
-        out.systemShape.push({ role, parts: parts.length, string: typeof m.content === 'string' });
+        const shape: NonNullable<ChatExtras['system']>[number] = { role, parts: parts.length, string: typeof m.content === 'string' };
+        const fields = messageFields(m);
+        if (fields) shape.fields = fields;
+        out.systemShape.push(shape);
       } else {
-        out.messages.push({ role: 'system', content: parts });
+        out.messages.push(withFields({ role: 'system', content: parts }, m));
         toolMsg = undefined;
       }
       return;
@@ -141,6 +163,8 @@ export function decodeMessages(raw: unknown): DecodedMessages {
         content: decodeContent(m.content, where).filter((p): p is IRTextPart | IRImagePart | IRFilePart => p.type !== 'audio'),
       };
       if (name) result.name = name;
+      const fields = messageFields(m);
+      if (fields) result.extras = { 'openai-chat': fields };
       if (!toolMsg) {
         toolMsg = { role: 'user', content: [] };
         out.messages.push(toolMsg);
@@ -150,7 +174,7 @@ export function decodeMessages(raw: unknown): DecodedMessages {
     }
     toolMsg = undefined;
     if (role === 'user') {
-      out.messages.push({ role: 'user', content: decodeContent(m.content, where) });
+      out.messages.push(withFields({ role: 'user', content: decodeContent(m.content, where) }, m));
       return;
     }
     if (role !== 'assistant') throw new TranslationError(`${where}: unknown role ${JSON.stringify(role)}`);
@@ -181,7 +205,7 @@ export function decodeMessages(raw: unknown): DecodedMessages {
       names.set(id, name);
       content.push({ type: 'tool-call', id, name, arguments: str(fc.arguments) ?? '' });
     }
-    out.messages.push({ role: 'assistant', content });
+    out.messages.push(withFields({ role: 'assistant', content }, m));
   });
   return out;
 }
@@ -241,6 +265,10 @@ function joinText(parts: IRPart[], sep: string): string {
   return s;
 }
 
+function fieldsOf(m: IRMessage): Json | undefined {
+  return m.extras?.['openai-chat'];
+}
+
 function encodeSystem(system: IRTextPart[], shape: ChatExtras['system'], out: Json[]): void {
   if (system.length === 0) return;
   const total = shape?.reduce((n, s) => n + s.parts, 0);
@@ -252,7 +280,7 @@ function encodeSystem(system: IRTextPart[], shape: ChatExtras['system'], out: Js
   for (const s of shape) {
     const parts = system.slice(at, at + s.parts);
     at += s.parts;
-    out.push({ role: s.role, content: s.string ? joinText(parts, '') : parts.map((p) => encodePart(p)!) });
+    out.push({ role: s.role, content: s.string ? joinText(parts, '') : parts.map((p) => encodePart(p)!), ...s.fields });
   }
 }
 
@@ -263,11 +291,11 @@ function encodeUser(m: IRMessage, out: Json[]): void {
       rest.push(p);
       continue;
     }
-    out.push({ role: 'tool', tool_call_id: p.callId, content: joinText(p.content, '\n') });
+    out.push({ role: 'tool', tool_call_id: p.callId, content: joinText(p.content, '\n'), ...p.extras?.['openai-chat'] });
     // Tool messages carry text only; images a tool returned follow in a user message.
     for (const c of p.content) if (c.type !== 'text') rest.push(c);
   }
-  if (rest.length > 0 || m.content.length === 0) out.push({ role: 'user', content: encodeContent(rest) });
+  if (rest.length > 0 || m.content.length === 0) out.push({ role: 'user', content: encodeContent(rest), ...fieldsOf(m) });
 }
 
 function encodeAssistant(m: IRMessage, out: Json[]): void {
@@ -284,14 +312,16 @@ function encodeAssistant(m: IRMessage, out: Json[]): void {
   msg.content = text === '' && calls.length > 0 ? null : text;
   if (reasoning) msg.reasoning_content = reasoning;
   if (calls.length > 0) msg.tool_calls = calls;
-  out.push(msg);
+  out.push(Object.assign(msg, fieldsOf(m)));
 }
 
 export function encodeMessages(system: IRTextPart[], messages: IRMessage[], extras: ChatExtras | undefined): Json[] {
   const out: Json[] = [];
   encodeSystem(system, extras?.system, out);
   for (const m of messages) {
-    if (m.role === 'system') out.push({ role: 'system', content: encodeContent(m.content.filter((p) => p.type === 'text')) });
+    if (m.role === 'system') {
+      out.push({ role: 'system', content: encodeContent(m.content.filter((p) => p.type === 'text')), ...fieldsOf(m) });
+    }
     else if (m.role === 'user') encodeUser(m, out);
     else encodeAssistant(m, out);
   }

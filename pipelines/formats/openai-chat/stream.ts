@@ -5,6 +5,17 @@ import { SSE_DONE } from '../../sse.js';
 import { decodeFinishReason, decodeUsage, encodeFinishReason, encodeUsage, isObject, newId, nowSeconds, num, str, type Json } from './common.js';
 import { encodeStreamError } from './errors.js';
 
+/** Status for a stream error frame that names only its type. */
+const TYPE_STATUS: Record<string, number> = {
+  invalid_request_error: 400,
+  authentication_error: 401,
+  permission_error: 403,
+  not_found_error: 404,
+  rate_limit_error: 429,
+  insufficient_quota: 429,
+  overloaded_error: 529,
+};
+
 interface ToolState {
   index: number; // IR block index
   id: string;
@@ -53,7 +64,7 @@ export class ChatStreamDecoder implements StreamDecoder {
       const code = num(e.code) ?? num(obj.status);
       const ev: IREvent = {
         type: 'error',
-        status: code !== undefined && code >= 400 && code <= 599 ? code : 500,
+        status: code !== undefined && code >= 400 && code <= 599 ? code : (TYPE_STATUS[str(e.type) ?? ''] ?? 500),
         message: str(e.message) ?? 'upstream stream error',
       };
       if (typeof e.code === 'string') ev.code = e.code;
