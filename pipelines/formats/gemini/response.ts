@@ -10,6 +10,7 @@ import type { Json } from './util.js';
 export function decodeResponse(body: unknown, opts: GeminiDecoderOptions = {}): IREvent[] {
   const d = new GeminiStreamDecoder(opts);
   const chunks = Array.isArray(body) ? body : [body];
+  if (!chunks.some(isObj)) return [{ type: 'error', status: 502, message: 'upstream returned a response that is not a Gemini answer' }];
   const ev: IREvent[] = [];
   for (const c of chunks) ev.push(...d.pushChunk(isObj(c) ? c : {}));
   ev.push(...d.end());
