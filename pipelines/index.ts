@@ -9,8 +9,11 @@ import type { Transform } from 'node:stream';
 // that loads this module through require, tsx's CJS path included.)
 import { codec as openaiChat } from './formats/openai-chat/index.js';
 import { codec as claude } from './formats/claude/index.js';
+import { codec as gemini } from './formats/gemini/index.js';
+import { codec as geminiCli } from './formats/gemini-cli/index.js';
+import { codec as openaiResponses } from './formats/openai-responses/index.js';
 
-const CODECS: readonly FormatCodec[] = [openaiChat, claude];
+const CODECS: readonly FormatCodec[] = [openaiChat, claude, gemini, geminiCli, openaiResponses];
 
 const registry = new Map<FormatName, FormatCodec>();
 for (const c of CODECS) registry.set(c.name, c);
