@@ -21,9 +21,17 @@ export interface GatewayContext {
   readonly routing: RoutingServices;
 }
 
+const OWNERS: Partial<Record<Credential['provider'], string>> = {
+  claude: 'anthropic',
+  gemini: 'google',
+  'gemini-cli': 'google',
+  aistudio: 'google',
+  codex: 'openai',
+};
+
 function ownerOf(c: Credential): string {
   if (c.provider === 'openai-compat') return c.label.split('#')[0] ?? 'openai-compatible';
-  return c.provider;
+  return OWNERS[c.provider] ?? c.provider;
 }
 
 export function buildRuntime(config: Config): Runtime {

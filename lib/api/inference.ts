@@ -1,9 +1,13 @@
 // The shared front half of every inference route: client key, body, JSON,
-// model lookup — each failure answered in the route's own error format.
-import type { FormatName } from '../../pipelines/ir.js';
-import type { UpstreamAction } from '../providers/executor.js';
-import { dispatch } from '../routing/dispatch.js';
+// model lookup — each failure answered in the route's own error format — and
+// the choice between piping (same format) and translating (different formats).
+import { getCodec } from '../../pipelines/index.js';
+import type { FormatName, IRRequest } from '../../pipelines/ir.js';
+import type { ProviderExecutor, UpstreamAction } from '../providers/executor.js';
+import { dispatch, type Prepared } from '../routing/dispatch.js';
 import { passthroughShaper, withModel } from '../routing/passthrough.js';
+import type { Target } from '../routing/registry.js';
+import { encodeFor, translatedShaper } from '../routing/translate.js';
 import type { GatewayContext } from '../runtime.js';
 import { BodyTooLarge, readBody } from '../server/body.js';
 import type { Exchange } from '../server/exchange.js';
@@ -16,6 +20,12 @@ export interface InferenceSpec {
   /** The model the client asked for (from the body, or the URL for Gemini). */
   model(body: Record<string, unknown>, ex: Exchange): unknown;
   stream(body: Record<string, unknown>, ex: Exchange): boolean;
+  /** Gemini clients: whether the stream is SSE (alt=sse) or a JSON array. */
+  sse?(ex: Exchange): boolean;
+  /** The body as the format's decoder expects it (e.g. the URL's model added). */
+  decodable?(body: Record<string, unknown>, model: string, stream: boolean): Record<string, unknown>;
+  /** Same-format body for a target (default: replace the model field). */
+  passthroughBody?(raw: Buffer, body: Record<string, unknown>, target: Target): string | Buffer;
 }
 
 export async function handleInference(gw: GatewayContext, ex: Exchange, spec: InferenceSpec): Promise<void> {
@@ -35,7 +45,7 @@ export async function handleInference(gw: GatewayContext, ex: Exchange, spec: In
 
   let body: unknown;
   try {
-    body = JSON.parse(raw.toString('utf8'));
+    body = raw.length === 0 ? {} : JSON.parse(raw.toString('utf8'));
   } catch (err) {
     return sendError(ex, fmt, 400, `Request body is not valid JSON: ${(err as Error).message}`, 'invalid_json');
   }
@@ -52,6 +62,29 @@ export async function handleInference(gw: GatewayContext, ex: Exchange, spec: In
     return sendError(ex, fmt, 404, `The model '${model}' does not exist or no configured credential serves it`, 'model_not_found');
   }
   const stream = spec.stream(obj, ex);
+  const sse = spec.sse ? spec.sse(ex) : true;
+  let ir: IRRequest | undefined;
+
+  const prepare = (target: Target, executor: ProviderExecutor): Prepared => {
+    const upstreamStream = stream || executor.alwaysStreams === true;
+    if (executor.format === fmt) {
+      const out = spec.passthroughBody ? spec.passthroughBody(raw, obj, target) : withModel(raw, obj, target.upstreamModel);
+      return {
+        body: out,
+        shaper: passthroughShaper(fmt, sse ? 'text/event-stream' : 'application/json'),
+        upstreamStream,
+        upstreamSse: sse,
+      };
+    }
+    // Decode once per request; a TranslationError (status 400) reaches the client as such.
+    ir ??= getCodec(fmt).decodeRequest(spec.decodable ? spec.decodable(obj, model, stream) : obj);
+    return {
+      body: encodeFor(executor.format, ir, target.upstreamModel, upstreamStream),
+      shaper: translatedShaper({ inbound: fmt, upstream: executor.format, req: ir, framing: 'sse', upstreamStreams: upstreamStream && !stream, sse }),
+      upstreamStream,
+    };
+  };
+
   await dispatch(rt.config, gw.routing, {
     ex,
     inbound: fmt,
@@ -59,12 +92,8 @@ export async function handleInference(gw: GatewayContext, ex: Exchange, spec: In
     stream,
     action: spec.action,
     targets,
-    prepare(target, upstreamFormat) {
-      if (upstreamFormat === fmt) {
-        return { body: withModel(raw, obj, target.upstreamModel), shaper: passthroughShaper(fmt) };
-      }
-      throw Object.assign(new Error(`translation from ${fmt} to ${upstreamFormat} is not available`), { status: 501 });
-    },
+    prepare,
+    clientHeaders: fmt === 'claude' ? ex.headers : undefined,
   });
 }
 

@@ -12,7 +12,11 @@ export interface ExecuteInput {
   /** The already-encoded upstream body. */
   body: string | Buffer;
   stream: boolean;
+  /** Gemini: stream as SSE (alt=sse, the default) or as a JSON array. */
+  upstreamSse?: boolean;
   action: UpstreamAction;
+  /** Headers the client sent (lower-case), for the few an upstream honours (anthropic-beta). */
+  clientHeaders?: Record<string, string>;
 }
 
 export interface ProviderExecutor {
@@ -21,5 +25,7 @@ export interface ProviderExecutor {
   readonly format: FormatName;
   /** How the upstream frames streamed answers. */
   readonly framing: 'sse' | 'json-array';
+  /** The upstream answers only as a stream (Codex): non-stream clients get it folded. */
+  readonly alwaysStreams?: boolean;
   buildRequest(input: ExecuteInput): UpstreamRequest;
 }

@@ -1,10 +1,16 @@
 // Executor lookup by provider kind.
 import type { ProviderKind } from '../routing/credentials.js';
 import type { ProviderExecutor } from './executor.js';
+import { claudeExecutor } from './claude/executor.js';
+import { codexExecutor } from './codex/executor.js';
+import { geminiExecutor } from './gemini/executor.js';
 import { openaiCompatExecutor } from './openai-compat/executor.js';
 
 const executors: Partial<Record<ProviderKind, ProviderExecutor>> = {
   'openai-compat': openaiCompatExecutor,
+  claude: claudeExecutor,
+  gemini: geminiExecutor,
+  codex: codexExecutor,
 };
 
 export function executorFor(kind: ProviderKind): ProviderExecutor | undefined {

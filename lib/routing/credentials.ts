@@ -3,6 +3,7 @@
 import { createHash } from 'node:crypto';
 import type { Config } from '../config/types.js';
 import { mask } from '../logging/logger.js';
+import { CLAUDE_MODELS, CODEX_MODELS, GEMINI_MODELS, type CatalogueModel } from './catalogue.js';
 
 export type ProviderKind = 'openai-compat' | 'gemini' | 'claude' | 'codex' | 'gemini-cli' | 'qwen' | 'iflow' | 'aistudio';
 
@@ -14,11 +15,18 @@ export interface Credential {
   label: string;
   baseUrl: string;
   apiKey: string;
+  /** OAuth access token (token-file credentials); wins over apiKey. */
+  accessToken?: string;
+  /** ChatGPT account id (Codex OAuth). */
+  accountId?: string;
   proxyUrl: string;
   headers: Record<string, string>;
   /** client model name → upstream model name */
   models: Map<string, string>;
   disabled: boolean;
+  /** Serve model names newer than the catalogue under the provider's prefix
+   *  (Claude Code asks for claude-opus-4-8 before any catalogue knows it). */
+  acceptsUnknownModels?: boolean;
 }
 
 function keyId(provider: string, scope: string, key: string): string {
@@ -26,11 +34,62 @@ function keyId(provider: string, scope: string, key: string): string {
   return `${provider}:${scope}:${h}`;
 }
 
+function catalogueMap(models: CatalogueModel[]): Map<string, string> {
+  return new Map(models.map((m) => [m.id, m.id]));
+}
+
+function aliasMap(list: Array<{ name: string; alias: string }>): Map<string, string> {
+  const models = new Map<string, string>();
+  for (const m of list) models.set(m.alias || m.name, m.name);
+  return models;
+}
+
 export function credentialsFromConfig(cfg: Config): Credential[] {
   const out: Credential[] = [];
+  cfg.geminiApiKey.forEach((k, i) => {
+    out.push({
+      id: keyId('gemini', 'key', k.apiKey),
+      provider: 'gemini',
+      label: `gemini-api-key#${i + 1} (${mask(k.apiKey)})`,
+      baseUrl: k.baseUrl.replace(/\/+$/, ''),
+      apiKey: k.apiKey,
+      proxyUrl: k.proxyUrl || cfg.proxyUrl,
+      headers: k.headers,
+      models: catalogueMap(GEMINI_MODELS),
+      disabled: false,
+      acceptsUnknownModels: true,
+    });
+  });
+  cfg.claudeApiKey.forEach((k, i) => {
+    out.push({
+      id: keyId('claude', 'key', k.apiKey),
+      provider: 'claude',
+      label: `claude-api-key#${i + 1} (${mask(k.apiKey)})`,
+      baseUrl: k.baseUrl.replace(/\/+$/, ''),
+      apiKey: k.apiKey,
+      proxyUrl: k.proxyUrl || cfg.proxyUrl,
+      headers: k.headers,
+      // A key that lists models serves exactly those (often a Claude-compatible third party).
+      models: k.models.length > 0 ? aliasMap(k.models) : catalogueMap(CLAUDE_MODELS),
+      disabled: false,
+      acceptsUnknownModels: k.models.length === 0,
+    });
+  });
+  cfg.codexApiKey.forEach((k, i) => {
+    out.push({
+      id: keyId('codex', 'key', k.apiKey),
+      provider: 'codex',
+      label: `codex-api-key#${i + 1} (${mask(k.apiKey)})`,
+      baseUrl: k.baseUrl.replace(/\/+$/, ''),
+      apiKey: k.apiKey,
+      proxyUrl: k.proxyUrl || cfg.proxyUrl,
+      headers: k.headers,
+      models: catalogueMap(CODEX_MODELS),
+      disabled: false,
+    });
+  });
   for (const p of cfg.openaiCompatibility) {
-    const models = new Map<string, string>();
-    for (const m of p.models) models.set(m.alias || m.name, m.name);
+    const models = aliasMap(p.models);
     // A provider with no keys still works for upstreams that need none (local servers).
     const entries = p.apiKeyEntries.length > 0 ? p.apiKeyEntries : [{ apiKey: '', proxyUrl: '' }];
     entries.forEach((e, i) => {

@@ -5,7 +5,7 @@ import type { FormatName } from '../../pipelines/ir.js';
 import { sendError, sendUpstreamError } from '../api/errors.js';
 import type { Config } from '../config/types.js';
 import { log } from '../logging/logger.js';
-import type { UpstreamAction } from '../providers/executor.js';
+import type { ProviderExecutor, UpstreamAction } from '../providers/executor.js';
 import { executorFor } from '../providers/index.js';
 import type { Exchange } from '../server/exchange.js';
 import { runAttempt, type AttemptResult, type ResponseShaper } from './attempt.js';
@@ -29,8 +29,19 @@ export interface RoutedRequest {
   stream: boolean;
   action: UpstreamAction;
   targets: Target[];
-  /** Encode the upstream body for this target and its upstream format. */
-  prepare(target: Target, upstreamFormat: FormatName): { body: string | Buffer; shaper: ResponseShaper };
+  /** Encode the upstream body for this target and its upstream's format. */
+  prepare(target: Target, executor: ProviderExecutor): Prepared;
+  /** Client headers an upstream may honour (anthropic-beta, anthropic-version). */
+  clientHeaders?: Record<string, string>;
+}
+
+export interface Prepared {
+  body: string | Buffer;
+  shaper: ResponseShaper;
+  /** Ask the upstream for a stream (true for streaming clients and always-streaming upstreams). */
+  upstreamStream: boolean;
+  /** Gemini upstreams: SSE (alt=sse) or a JSON array stream. Default SSE. */
+  upstreamSse?: boolean;
 }
 
 export async function dispatch(cfg: Config, svc: RoutingServices, rr: RoutedRequest): Promise<void> {
@@ -52,9 +63,9 @@ export async function dispatch(cfg: Config, svc: RoutingServices, rr: RoutedRequ
       log.error({ provider: cred.provider }, 'no executor for provider');
       continue;
     }
-    let prepared: ReturnType<RoutedRequest['prepare']>;
+    let prepared: Prepared;
     try {
-      prepared = rr.prepare(target, executor.format);
+      prepared = rr.prepare(target, executor);
     } catch (err) {
       const status = (err as { status?: number }).status ?? 500;
       return sendError(ex, rr.inbound, status, (err as Error).message);
@@ -63,8 +74,10 @@ export async function dispatch(cfg: Config, svc: RoutingServices, rr: RoutedRequ
       credential: cred,
       upstreamModel: target.upstreamModel,
       body: prepared.body,
-      stream: rr.stream,
+      stream: prepared.upstreamStream,
+      upstreamSse: prepared.upstreamSse,
       action: rr.action,
+      clientHeaders: rr.clientHeaders,
     });
     const result = await runAttempt({
       ex,

@@ -1,6 +1,11 @@
 // Which credentials serve which client model names. Order is config order, so
 // selection is deterministic.
-import type { Credential } from './credentials.js';
+import type { Credential, ProviderKind } from './credentials.js';
+
+const UNKNOWN_PREFIXES: Array<[string, ProviderKind]> = [
+  ['claude-', 'claude'],
+  ['gemini-', 'gemini'],
+];
 
 export interface Target {
   credential: Credential;
@@ -16,8 +21,12 @@ export interface ModelEntry {
 export class ModelRegistry {
   private readonly byModel = new Map<string, Target[]>();
   private readonly entries: ModelEntry[] = [];
+  private readonly fallback = new Map<string, Target[]>();
 
-  constructor(credentials: Credential[], ownerOf: (c: Credential) => string) {
+  constructor(
+    private readonly credentials: Credential[],
+    ownerOf: (c: Credential) => string,
+  ) {
     const created = Math.floor(Date.now() / 1000);
     for (const cred of credentials) {
       for (const [alias, upstream] of cred.models) {
@@ -33,7 +42,23 @@ export class ModelRegistry {
   }
 
   targets(model: string): Target[] {
-    return this.byModel.get(model) ?? [];
+    const known = this.byModel.get(model);
+    if (known) return known;
+    return this.unknownTargets(model);
+  }
+
+  // Unknown names with a provider's prefix go to that provider's credentials
+  // that accept them, as the upstream may know models the catalogue does not.
+  private unknownTargets(model: string): Target[] {
+    const kind = UNKNOWN_PREFIXES.find(([prefix]) => model.startsWith(prefix))?.[1];
+    if (!kind) return [];
+    let list = this.fallback.get(model);
+    if (!list) {
+      list = this.credentials.filter((c) => c.provider === kind && c.acceptsUnknownModels).map((c) => ({ credential: c, upstreamModel: model }));
+      if (this.fallback.size > 1000) this.fallback.clear(); // bounded: names come from clients
+      this.fallback.set(model, list);
+    }
+    return list;
   }
 
   /** Models some enabled credential can serve. */

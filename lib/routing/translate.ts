@@ -1,0 +1,42 @@
+// Different formats in and out: the client body is decoded to the IR once per
+// request, encoded for each upstream tried, and the answer is translated back
+// chunk by chunk (stream) or folded and encoded once (non-stream).
+import { decodeStreamBody, getCodec, StreamTranslator, translateEvents, translateResponse, type Framing } from '../../pipelines/index.js';
+import type { FormatName, IREvent, IRRequest } from '../../pipelines/ir.js';
+import type { ResponseShaper } from './attempt.js';
+
+export interface TranslateOptions {
+  inbound: FormatName;
+  upstream: FormatName;
+  req: IRRequest;
+  framing: Framing;
+  /** The upstream answers as a stream even for non-stream clients (Codex). */
+  upstreamStreams: boolean;
+  /** Gemini clients: SSE (alt=sse) or a streamed JSON array. */
+  sse?: boolean;
+  onEvent?: (ev: IREvent) => void;
+}
+
+export function translatedShaper(o: TranslateOptions): ResponseShaper {
+  const inbound = getCodec(o.inbound);
+  const upstream = getCodec(o.upstream);
+  const sse = o.sse !== false;
+  const t = new StreamTranslator({ upstream, inbound, req: o.req, framing: o.framing, sse: o.sse, onEvent: o.onEvent });
+  return {
+    streamContentType: sse ? 'text/event-stream' : 'application/json',
+    sse,
+    chunk: (data) => t.push(data),
+    end: () => t.end(),
+    streamError: (message) => t.error(502, message),
+    whole(status, body) {
+      const r = o.upstreamStreams ? translateEvents(inbound, decodeStreamBody(upstream, o.framing, body), o.req) : translateResponse(upstream, inbound, body, o.req);
+      if (r.response && o.onEvent && r.response.usage) o.onEvent({ type: 'usage', usage: r.response.usage });
+      return { status: r.status === 200 ? status : r.status, body: JSON.stringify(r.body), contentType: 'application/json' };
+    },
+  };
+}
+
+/** The upstream body for one target: the IR with the upstream's model name. */
+export function encodeFor(upstream: FormatName, req: IRRequest, upstreamModel: string, stream: boolean): string {
+  return JSON.stringify(getCodec(upstream).encodeRequest({ ...req, model: upstreamModel, stream }));
+}
