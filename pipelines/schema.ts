@@ -359,15 +359,19 @@ export interface ToolNameMap {
 export function buildToolNameMap(names: Iterable<string>): ToolNameMap {
   const toUpstream = new Map<string, string>();
   const toClient = new Map<string, string>();
-  const taken = new Map<string, string>(); // upstream → client
-  for (const name of names) {
-    if (toUpstream.has(name)) continue;
+  const unique = [...new Set(names)];
+  // Names Gemini already accepts keep themselves; only the others may move aside on a clash.
+  const taken = new Set(unique.filter((n) => sanitizeFunctionName(n) === n));
+  for (const name of unique) {
+    if (taken.has(name)) {
+      toUpstream.set(name, name);
+      continue;
+    }
     let up = sanitizeFunctionName(name);
-    const owner = taken.get(up);
-    if (owner !== undefined && owner !== name) up = `${up.slice(0, 55)}_${shortHash(name)}`;
-    taken.set(up, name);
+    if (taken.has(up)) up = `${up.slice(0, 55)}_${shortHash(name)}`;
+    taken.add(up);
     toUpstream.set(name, up);
-    if (up !== name) toClient.set(up, name);
+    toClient.set(up, name);
   }
   return { toUpstream, toClient };
 }

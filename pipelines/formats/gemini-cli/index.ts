@@ -9,6 +9,7 @@ import { TranslationError } from '../../ir.js';
 import type { IREvent, IRRequest, IRResponse } from '../../ir.js';
 import {
   GeminiStreamDecoder,
+  decodeCountTokensRequest as decodeGeminiCount,
   GeminiStreamEncoder,
   decodeError,
   decodeRequest as decodeGemini,
@@ -76,6 +77,20 @@ export class GeminiCliStreamDecoder extends GeminiStreamDecoder {
     if (Array.isArray(chunk)) return chunk.flatMap((c) => this.pushChunk(unwrap(c)));
     return this.pushChunk(unwrap(chunk));
   }
+}
+
+/** v1internal:countTokens bodies: `{request: {model: "models/…", contents}}`;
+ *  the answer is a plain `{totalTokens}` (gemini's encodeCountTokensResponse). */
+export function decodeCountTokensRequest(body: unknown): IRRequest {
+  if (!isObj(body)) throw new TranslationError('request body must be a JSON object');
+  const inner = isObj(body.request) ? body.request : body;
+  const req = decodeGeminiCount(inner);
+  if (!req.model && typeof body.model === 'string') req.model = body.model.replace(/^models\//, '');
+  return req;
+}
+
+export function encodeCountTokensRequest(req: IRRequest): Json {
+  return { request: { model: `models/${req.model}`, contents: encodeGemini(req).contents } };
 }
 
 const wrapChunk = (c: Json): Json => ({ response: c });
