@@ -175,7 +175,7 @@ t.test('encode: an IR from another format (Claude-like history)', async (t) => {
   t.same(out, {
     model: 'qwen3-coder-plus',
     messages: [
-      { role: 'system', content: [{ type: 'text', text: 'Be brief.', cache_control: { type: 'ephemeral' } }, { type: 'text', text: 'Use tools.' }] },
+      { role: 'system', content: [{ type: 'text', text: 'Be brief.' }, { type: 'text', text: 'Use tools.' }] },
       { role: 'user', content: [{ type: 'text', text: 'Look at this.' }, { type: 'image_url', image_url: { url: 'data:image/png;base64,iVBORw0KGgo=' } }] },
       {
         role: 'assistant',
@@ -196,7 +196,7 @@ t.test('encode: an IR from another format (Claude-like history)', async (t) => {
     reasoning_effort: 'medium',
     stream: true,
     stream_options: { include_usage: true },
-  }, 'hosted tools, top_k and metadata stay home; tool results split out in order');
+  }, 'hosted tools, top_k, metadata and cache_control stay home; tool results split out in order');
 });
 
 t.test('encode: max tokens key and effort edge cases', async (t) => {
@@ -219,7 +219,7 @@ t.test('unknown top-level and message fields survive a same-format round trip', 
       { role: 'system', content: [{ type: 'text', text: 'sys' }], name: 'setup' },
       { role: 'user', content: 'hi', name: 'bob' },
       { role: 'assistant', content: 'hey', audio: { id: 'audio_1' } },
-      { role: 'user', content: 'again' },
+      { role: 'user', content: [{ type: 'text', text: 'again', cache_control: { type: 'ephemeral' } }] },
     ],
     modalities: ['text', 'audio'],
     audio: { voice: 'alloy', format: 'wav' },

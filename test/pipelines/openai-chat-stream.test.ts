@@ -82,6 +82,8 @@ t.test('decoder: provider quirks', async (t) => {
   const err = decodeSSE('data: not json\n\ndata: {"id":"x","choices":[{"index":0,"delta":{"content":"a"}}]}\n\ndata: {"error":{"message":"overloaded","type":"server_error","code":503}}\n\ndata: {"id":"x","choices":[{"index":0,"delta":{"content":"ignored"}}]}\n\n');
   t.same(err.map((e) => e.type), ['start', 'text-delta', 'error']);
   t.match(err[2], { status: 503, message: 'overloaded' });
+  const named = decodeSSE('event: error\ndata: {"message":"quota exceeded","type":"rate_limit_error"}\n\n');
+  t.same(named, [{ type: 'error', status: 429, message: 'quota exceeded' }], 'an error named by the event');
 });
 
 t.test('decoder: end without [DONE] or finish closes blocks but invents no finish', async (t) => {

@@ -212,11 +212,13 @@ export function decodeMessages(raw: unknown): DecodedMessages {
 
 // ---- encoding ----
 
-function encodePart(p: IRPart): Json | undefined {
+/** `keepCache`: cache_control breakpoints go out only to a same-format
+ *  upstream; other OpenAI-compatible providers may reject the field. */
+function encodePart(p: IRPart, keepCache: boolean): Json | undefined {
   switch (p.type) {
     case 'text': {
       const o: Json = { type: 'text', text: p.text };
-      if (p.cacheControl) o.cache_control = p.cacheControl;
+      if (p.cacheControl && keepCache) o.cache_control = p.cacheControl;
       return o;
     }
     case 'image': {
@@ -244,11 +246,11 @@ function encodePart(p: IRPart): Json | undefined {
 }
 
 /** A lone plain text part goes out as a string: every compatible upstream takes that. */
-function encodeContent(parts: IRPart[]): string | Json[] {
-  if (parts.length === 1 && parts[0]!.type === 'text' && !parts[0]!.cacheControl) return parts[0]!.text;
+function encodeContent(parts: IRPart[], keepCache: boolean): string | Json[] {
+  if (parts.length === 1 && parts[0]!.type === 'text' && !(keepCache && parts[0]!.cacheControl)) return parts[0]!.text;
   const out: Json[] = [];
   for (const p of parts) {
-    const e = encodePart(p);
+    const e = encodePart(p, keepCache);
     if (e) out.push(e);
   }
   return out.length === 0 ? '' : out;
@@ -269,22 +271,22 @@ function fieldsOf(m: IRMessage): Json | undefined {
   return m.extras?.['openai-chat'];
 }
 
-function encodeSystem(system: IRTextPart[], shape: ChatExtras['system'], out: Json[]): void {
+function encodeSystem(system: IRTextPart[], shape: ChatExtras['system'], keepCache: boolean, out: Json[]): void {
   if (system.length === 0) return;
   const total = shape?.reduce((n, s) => n + s.parts, 0);
   if (!shape || total !== system.length) {
-    out.push({ role: 'system', content: encodeContent(system) });
+    out.push({ role: 'system', content: encodeContent(system, keepCache) });
     return;
   }
   let at = 0;
   for (const s of shape) {
     const parts = system.slice(at, at + s.parts);
     at += s.parts;
-    out.push({ role: s.role, content: s.string ? joinText(parts, '') : parts.map((p) => encodePart(p)!), ...s.fields });
+    out.push({ role: s.role, content: s.string ? joinText(parts, '') : parts.map((p) => encodePart(p, keepCache)!), ...s.fields });
   }
 }
 
-function encodeUser(m: IRMessage, out: Json[]): void {
+function encodeUser(m: IRMessage, keepCache: boolean, out: Json[]): void {
   const rest: IRPart[] = [];
   for (const p of m.content) {
     if (p.type !== 'tool-result') {
@@ -295,7 +297,7 @@ function encodeUser(m: IRMessage, out: Json[]): void {
     // Tool messages carry text only; images a tool returned follow in a user message.
     for (const c of p.content) if (c.type !== 'text') rest.push(c);
   }
-  if (rest.length > 0 || m.content.length === 0) out.push({ role: 'user', content: encodeContent(rest), ...fieldsOf(m) });
+  if (rest.length > 0 || m.content.length === 0) out.push({ role: 'user', content: encodeContent(rest, keepCache), ...fieldsOf(m) });
 }
 
 function encodeAssistant(m: IRMessage, out: Json[]): void {
@@ -317,12 +319,13 @@ function encodeAssistant(m: IRMessage, out: Json[]): void {
 
 export function encodeMessages(system: IRTextPart[], messages: IRMessage[], extras: ChatExtras | undefined): Json[] {
   const out: Json[] = [];
-  encodeSystem(system, extras?.system, out);
+  const keepCache = extras !== undefined;
+  encodeSystem(system, extras?.system, keepCache, out);
   for (const m of messages) {
     if (m.role === 'system') {
-      out.push({ role: 'system', content: encodeContent(m.content.filter((p) => p.type === 'text')), ...fieldsOf(m) });
+      out.push({ role: 'system', content: encodeContent(m.content.filter((p) => p.type === 'text'), keepCache), ...fieldsOf(m) });
     }
-    else if (m.role === 'user') encodeUser(m, out);
+    else if (m.role === 'user') encodeUser(m, keepCache, out);
     else encodeAssistant(m, out);
   }
   return out;

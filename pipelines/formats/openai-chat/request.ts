@@ -186,8 +186,8 @@ export function encodeRequest(req: IRRequest): Record<string, unknown> {
     if (tools.length > 0) out.tools = tools;
   }
   const tc = req.toolChoice;
+  // OpenAI rejects tool_choice (even "none") when no tools are sent.
   if (tc && out.tools) out.tool_choice = tc.type === 'tool' ? { type: 'function', function: { name: tc.name } } : tc.type;
-  else if (tc?.type === 'none') out.tool_choice = 'none';
   if (req.parallelToolCalls !== undefined && out.tools) out.parallel_tool_calls = req.parallelToolCalls;
 
   if (req.maxTokens !== undefined) {

@@ -52,13 +52,15 @@ export class ChatStreamDecoder implements StreamDecoder {
       this.close(out, true);
       return out;
     }
-    let obj: unknown;
+    let parsed: unknown;
     try {
-      obj = JSON.parse(data);
+      parsed = JSON.parse(data);
     } catch {
       return out; // not JSON: a provider's stray keep-alive text
     }
-    if (!isObject(obj)) return out;
+    if (!isObject(parsed)) return out;
+    // Some providers name the event instead of wrapping the body in `error`.
+    const obj: Json = frame.event === 'error' && parsed.error === undefined ? { error: parsed } : parsed;
     if (obj.error !== undefined && obj.error !== null) {
       const e = isObject(obj.error) ? obj.error : { message: String(obj.error) };
       const code = num(e.code) ?? num(obj.status);
