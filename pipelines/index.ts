@@ -12,8 +12,9 @@ import { codec as claude } from './formats/claude/index.js';
 import { codec as gemini } from './formats/gemini/index.js';
 import { codec as geminiCli } from './formats/gemini-cli/index.js';
 import { codec as openaiResponses } from './formats/openai-responses/index.js';
+import { codec as codex } from './formats/codex/index.js';
 
-const CODECS: readonly FormatCodec[] = [openaiChat, claude, gemini, geminiCli, openaiResponses];
+const CODECS: readonly FormatCodec[] = [openaiChat, claude, gemini, geminiCli, openaiResponses, codex];
 
 const registry = new Map<FormatName, FormatCodec>();
 for (const c of CODECS) registry.set(c.name, c);

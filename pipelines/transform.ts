@@ -10,6 +10,17 @@ import { JSONArrayFramer, SSEParser } from './sse.js';
 
 export type Framing = 'sse' | 'json-array';
 
+// Some decoders take the request as an optional extra (Codex gives tools
+// whose names it shortened their client names back); the others ignore it.
+type ReqAware = {
+  createStreamDecoder(req?: IRRequest): StreamDecoder;
+  decodeResponse(body: unknown, req?: IRRequest): IREvent[];
+};
+
+function streamDecoderFor(codec: FormatCodec, req: IRRequest | undefined): StreamDecoder {
+  return (codec as FormatCodec & ReqAware).createStreamDecoder(req);
+}
+
 export interface Framer {
   push(chunk: Buffer | Uint8Array | string): StreamFrame[];
   end(): StreamFrame[];
@@ -46,7 +57,7 @@ export class StreamTranslator {
 
   constructor(private readonly opts: TranslateStreamOptions) {
     this.framer = createFramer(opts.framing);
-    this.decoder = opts.upstream.createStreamDecoder();
+    this.decoder = streamDecoderFor(opts.upstream, opts.req);
     this.encoder = opts.inbound.createStreamEncoder(opts.req, opts.sse === undefined ? undefined : { sse: opts.sse });
     this.onEvent = opts.onEvent;
   }
@@ -136,9 +147,9 @@ export function createTranslateStream(opts: TranslateStreamOptions): Transform {
 
 /** Decode a whole buffered upstream stream (e.g. Codex, which always
  *  streams, answering a non-stream client) into IR events. */
-export function decodeStreamBody(upstream: FormatCodec, framing: Framing, body: Buffer | Uint8Array | string): IREvent[] {
+export function decodeStreamBody(upstream: FormatCodec, framing: Framing, body: Buffer | Uint8Array | string, req?: IRRequest): IREvent[] {
   const framer = createFramer(framing);
-  const decoder = upstream.createStreamDecoder();
+  const decoder = streamDecoderFor(upstream, req);
   const events: IREvent[] = [];
   for (const f of framer.push(body)) events.push(...decoder.push(f));
   for (const f of framer.end()) events.push(...decoder.push(f));
@@ -175,7 +186,7 @@ export function translateResponse(
     const text = typeof upstreamBody === 'string' ? upstreamBody : Buffer.from(upstreamBody as Uint8Array).toString('utf8');
     return inbound.encodeError(upstream.decodeError(502, text));
   }
-  return translateEvents(inbound, upstream.decodeResponse(parsed), req);
+  return translateEvents(inbound, (upstream as FormatCodec & ReqAware).decodeResponse(parsed, req), req);
 }
 
 /** Fold decoded events and encode them for the client (shared by the
