@@ -1,6 +1,10 @@
 // Every HTTP route the gateway serves.
-import { chatCompletions } from './api/openai.js';
+import { countTokens, messages } from './api/claude.js';
+import { CODE_ASSIST_METHODS, codeAssist } from './api/gemini-cli.js';
+import { geminiAction, getGeminiModel, listGeminiModels } from './api/gemini.js';
 import { listModels } from './api/models.js';
+import { chatCompletions } from './api/openai.js';
+import { responses, responsesWebSocket } from './api/responses.js';
 import { hello } from './api/root.js';
 import type { GatewayContext } from './runtime.js';
 import type { Route } from './server/app.js';
@@ -12,6 +16,14 @@ export function routes(gw: GatewayContext): Route[] {
     { method: 'head', path: '/', handler: hello },
     { method: 'get', path: '/v1/models', handler: listModels(gw) },
     { method: 'post', path: '/v1/chat/completions', handler: chatCompletions(gw) },
+    { method: 'post', path: '/v1/messages', handler: messages(gw) },
+    { method: 'post', path: '/v1/messages/count_tokens', handler: countTokens(gw) },
+    { method: 'post', path: '/v1/responses', handler: responses(gw) },
+    { method: 'get', path: '/v1/responses', handler: responsesWebSocket },
+    { method: 'get', path: '/v1beta/models', handler: listGeminiModels(gw) },
+    { method: 'get', path: '/v1beta/models/:model', handler: getGeminiModel(gw) },
+    { method: 'post', path: '/v1beta/models/:action', handler: geminiAction(gw) },
+    ...CODE_ASSIST_METHODS.map((m): Route => ({ method: 'post', path: `/v1internal:${m}`, handler: codeAssist(gw, m) })),
   ];
 }
 

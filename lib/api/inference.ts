@@ -4,6 +4,7 @@
 import { getCodec } from '../../pipelines/index.js';
 import type { FormatName, IRRequest } from '../../pipelines/ir.js';
 import type { ProviderExecutor, UpstreamAction } from '../providers/executor.js';
+import { executorFor } from '../providers/index.js';
 import { dispatch, type Prepared } from '../routing/dispatch.js';
 import { passthroughShaper, withModel } from '../routing/passthrough.js';
 import type { Target } from '../routing/registry.js';
@@ -24,6 +25,8 @@ export interface InferenceSpec {
   sse?(ex: Exchange): boolean;
   /** The body as the format's decoder expects it (e.g. the URL's model added). */
   decodable?(body: Record<string, unknown>, model: string, stream: boolean): Record<string, unknown>;
+  /** Answer locally instead of going upstream (return true when it did). */
+  local?(body: Record<string, unknown>, targets: Target[], ex: Exchange): boolean;
   /** Same-format body for a target (default: replace the model field). */
   passthroughBody?(raw: Buffer, body: Record<string, unknown>, target: Target): string | Buffer;
 }
@@ -57,7 +60,10 @@ export async function handleInference(gw: GatewayContext, ex: Exchange, spec: In
   if (typeof model !== 'string' || model.length === 0) {
     return sendError(ex, fmt, 400, 'The "model" field is required and must be a string', 'invalid_request');
   }
-  const targets = rt.registry.targets(model);
+  let targets = rt.registry.targets(model);
+  // Token counts only travel to an upstream of the same format; others are estimated locally.
+  if (spec.action === 'count-tokens') targets = targets.filter((t) => executorFor(t.credential.provider)?.format === fmt);
+  if (spec.local?.(obj, targets, ex)) return;
   if (targets.length === 0) {
     return sendError(ex, fmt, 404, `The model '${model}' does not exist or no configured credential serves it`, 'model_not_found');
   }

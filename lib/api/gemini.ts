@@ -1,0 +1,92 @@
+// Gemini surface: /v1beta/models… as the Google SDK and Gemini CLI (API-key
+// mode) call it. The model and the method live in the URL: models/{m}:{method}.
+import { getCodec } from '../../pipelines/index.js';
+import { countTokensEstimate } from '../../pipelines/formats/gemini/index.js';
+import { TranslationError } from '../../pipelines/ir.js';
+import type { ModelEntry } from '../routing/registry.js';
+import type { GatewayContext } from '../runtime.js';
+import type { Exchange } from '../server/exchange.js';
+import { sendError } from './errors.js';
+import { guard, handleInference } from './inference.js';
+
+const METHODS = new Set(['generateContent', 'streamGenerateContent', 'countTokens']);
+
+function modelJson(m: ModelEntry) {
+  return {
+    name: `models/${m.id}`,
+    version: '001',
+    displayName: m.id,
+    description: `${m.id} served by ${m.ownedBy}`,
+    inputTokenLimit: 1_048_576,
+    outputTokenLimit: 65_536,
+    supportedGenerationMethods: ['generateContent', 'streamGenerateContent', 'countTokens'],
+  };
+}
+
+/** "gemini-2.5-pro:streamGenerateContent" (also URL-encoded) → its parts. */
+function splitAction(segment: string): { model: string; method: string } {
+  const decoded = decodeURIComponent(segment);
+  const i = decoded.lastIndexOf(':');
+  if (i < 0) return { model: decoded, method: '' };
+  return { model: decoded.slice(0, i), method: decoded.slice(i + 1) };
+}
+
+function lastSegment(ex: Exchange): string {
+  return ex.url.slice(ex.url.lastIndexOf('/') + 1);
+}
+
+export function listGeminiModels(gw: GatewayContext): (ex: Exchange) => void {
+  return (ex) => {
+    const rt = gw.runtime();
+    const access = rt.keys.check({ headers: ex.headers, queryKey: ex.queryParam('key') });
+    if (!access.ok) return sendError(ex, 'gemini', 401, access.message);
+    ex.json(200, { models: rt.registry.list().map(modelJson) });
+  };
+}
+
+export function getGeminiModel(gw: GatewayContext): (ex: Exchange) => void {
+  return (ex) => {
+    const rt = gw.runtime();
+    const access = rt.keys.check({ headers: ex.headers, queryKey: ex.queryParam('key') });
+    if (!access.ok) return sendError(ex, 'gemini', 401, access.message);
+    const { model } = splitAction(lastSegment(ex));
+    const found = rt.registry.list().find((m) => m.id === model);
+    if (!found) return sendError(ex, 'gemini', 404, `models/${model} is not found or no configured credential serves it`);
+    ex.json(200, modelJson(found));
+  };
+}
+
+export function geminiAction(gw: GatewayContext): (ex: Exchange) => void {
+  return guard('gemini', async (ex) => {
+    const { model, method } = splitAction(lastSegment(ex));
+    if (!METHODS.has(method)) return sendError(ex, 'gemini', 404, `Unknown method "${method}": use generateContent, streamGenerateContent or countTokens`);
+    const streaming = method === 'streamGenerateContent';
+    await handleInference(gw, ex, {
+      format: 'gemini',
+      action: method === 'countTokens' ? 'count-tokens' : 'generate',
+      model: () => model,
+      stream: () => streaming,
+      sse: (ex) => ex.queryParam('alt') === 'sse',
+      decodable: (body) => ({ ...body, model }),
+      // Same-format: the body carries no model (it is in the URL), so send it unchanged.
+      passthroughBody: (raw) => raw,
+      local:
+        method === 'countTokens'
+          ? (body, targets, ex) => {
+              if (targets.length > 0) return false;
+              try {
+                const req = getCodec('gemini').decodeRequest({ ...(isObject(body['generateContentRequest']) ? body['generateContentRequest'] : body), model });
+                ex.json(200, { totalTokens: countTokensEstimate(req) });
+              } catch (err) {
+                sendError(ex, 'gemini', err instanceof TranslationError ? err.status : 400, (err as Error).message);
+              }
+              return true;
+            }
+          : undefined,
+    });
+  });
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
