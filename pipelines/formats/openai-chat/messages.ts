@@ -187,7 +187,8 @@ export function decodeMessages(raw: unknown): DecodedMessages {
     if (Array.isArray(m.tool_calls)) {
       m.tool_calls.forEach((tc, j) => {
         if (!isObject(tc)) throw new TranslationError(`${where}.tool_calls[${j}] must be an object`);
-        const fn = isObject(tc.function) ? tc.function : {};
+        // GPT-5 custom tools call with {custom: {name, input}}; the IR only knows functions.
+        const fn = isObject(tc.function) ? tc.function : isObject(tc.custom) ? { name: tc.custom.name, arguments: tc.custom.input } : {};
         const call: IRToolCallPart = {
           type: 'tool-call',
           id: str(tc.id) || `call_${i}_${j}`,
