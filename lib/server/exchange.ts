@@ -20,7 +20,7 @@ export class Exchange {
   readonly url: string;
   readonly query: string;
   readonly headers: Record<string, string> = {};
-  readonly remoteAddress: string;
+  private remote?: string;
   readonly startedAt = performance.now();
   aborted = false;
   /** Set once status and headers went out: no retry, no other status possible. */
@@ -38,7 +38,6 @@ export class Exchange {
     req.forEach((k, v) => {
       this.headers[k] = v;
     });
-    this.remoteAddress = textDecoder.decode(res.getRemoteAddressAsText());
     res.onAborted(() => {
       this.aborted = true;
       const handlers = this.abortHandlers;
@@ -63,6 +62,12 @@ export class Exchange {
   queryParam(name: string): string | undefined {
     if (!this.query) return undefined;
     return new URLSearchParams(this.query).get(name) ?? undefined;
+  }
+
+  /** The client's IP as text (read lazily: most requests never need it). */
+  get remoteAddress(): string {
+    if (this.remote === undefined) this.remote = this.aborted ? '' : textDecoder.decode(this.res.getRemoteAddressAsText());
+    return this.remote;
   }
 
   isLoopback(): boolean {
