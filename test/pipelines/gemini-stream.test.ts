@@ -69,6 +69,7 @@ t.test('stream decode: thoughts, signatures, text and parallel calls', async (t)
     'reasoning-delta', 'reasoning-delta', 'block-end',
     'reasoning-delta', 'block-end', // the text part's signature
     'text-delta', 'text-delta', 'block-end',
+    'reasoning-delta', 'block-end', // the first call's signature, for clients without a signature field
     'tool-call-start', 'tool-call-delta', 'block-end',
     'tool-call-start', 'tool-call-delta', 'block-end',
     'finish',
@@ -87,7 +88,8 @@ t.test('stream decode: thoughts, signatures, text and parallel calls', async (t)
     usage: { inputTokens: 151, outputTokens: 92, reasoningTokens: 54, cachedTokens: 64, totalTokens: 243 },
   });
   const res = foldEvents(ev);
-  t.same(res.content.map((p) => p.type), ['reasoning', 'reasoning', 'text', 'tool-call', 'tool-call']);
+  t.same(res.content.map((p) => p.type), ['reasoning', 'reasoning', 'text', 'reasoning', 'tool-call', 'tool-call']);
+  t.same(res.content[3], { type: 'reasoning', text: '', signature: 'CiwBcsjafHaM1QnTzPBtS8bKVR7VGmC6m+3EXE+FQAGBLcBRvHLl' });
 });
 
 t.test('tool-call ids: stable per response, unique across responses', async (t) => {

@@ -33,7 +33,11 @@ t.test('decodes a full generateContent request', async (t) => {
 
   const model = req.messages[1]!;
   t.equal(model.role, 'assistant');
-  t.same(model.content[0], { type: 'reasoning', text: '', signature: 'CiQBcsjafDQ1nlGkYpHFn3cyhJQ9o2Gk2wAaBDe3rW0hdWmqXuY=' }, 'signature of a text part rides on an empty reasoning part before it');
+  t.same(model.content[0], {
+    type: 'text',
+    text: 'The photo shows the Eiffel Tower, so the city is Paris.',
+    extras: { gemini: { thoughtSignature: 'CiQBcsjafDQ1nlGkYpHFn3cyhJQ9o2Gk2wAaBDe3rW0hdWmqXuY=' } },
+  }, 'a text part keeps its signature, out of sight of other formats');
   const calls = model.content.filter((p): p is IRToolCallPart => p.type === 'tool-call');
   t.equal(calls.length, 2);
   t.not(calls[0]!.id, calls[1]!.id, 'generated ids are unique');
@@ -282,4 +286,28 @@ t.test('countTokens bodies and estimate', async (t) => {
   const wrapped = decodeCountTokensRequest({ generateContentRequest: { model: 'models/gemini-2.5-pro', contents: [{ role: 'user', parts: [{ text: 'hi' }] }] } });
   t.equal(wrapped.model, 'gemini-2.5-pro');
   t.same(encodeCountTokensResponse(7), { totalTokens: 7, promptTokensDetails: [{ modality: 'TEXT', tokenCount: 7 }] });
+});
+
+t.test('signatures survive a trip through a client without signature fields', async (t) => {
+  // What a Claude client sends back after a Gemini 3 answer: the call's
+  // signature came to it as an empty thinking block, the tool_use has none.
+  const history: IRMessage[] = [
+    user('list files'),
+    {
+      role: 'assistant',
+      content: [
+        { type: 'reasoning', text: '', signature: 'SIG_CALL' },
+        { type: 'tool-call', id: 'call_r_0', name: 'ls', arguments: '{}' },
+        { type: 'tool-call', id: 'call_r_1', name: 'ls', arguments: '{"all":true}' },
+      ],
+    },
+    { role: 'user', content: [{ type: 'tool-result', callId: 'call_r_0', content: [{ type: 'text', text: 'a' }] }, { type: 'tool-result', callId: 'call_r_1', content: [{ type: 'text', text: 'b' }] }] },
+  ];
+  const out = codec.encodeRequest(ir({ model: 'gemini-3-pro-preview', messages: history })) as J;
+  t.same(out.contents[1].parts, [
+    { functionCall: { name: 'ls', args: {} }, thoughtSignature: 'SIG_CALL' },
+    { functionCall: { name: 'ls', args: { all: true } } },
+  ], 'the real signature, not the bypass, and no stray empty part');
+  const twoSigs = codec.encodeRequest(ir({ messages: [user('x'), { role: 'assistant', content: [{ type: 'reasoning', text: '', signature: 'A' }, { type: 'tool-call', id: 'c', name: 'f', arguments: '{}', signature: 'B' }] }] })) as J;
+  t.same(twoSigs.contents[1].parts, [{ text: '', thoughtSignature: 'A' }, { functionCall: { name: 'f', args: {} }, thoughtSignature: 'B' }]);
 });

@@ -3,7 +3,7 @@ import type { IRMessage, IRPart, IRPartExtras, IRRequest, IRTool, IRToolCallPart
 import { clampBudget, requestedBudget, thinkingRange } from '../../reasoning.js';
 import { buildToolNameMap, hasGeminiParameters, sanitizeFunctionName, toGeminiSchema } from '../../schema.js';
 import { GEMINI_ORIGIN } from './request.js';
-import { geminiExtras, isEmpty, isObj, parseJsonObject, str } from './util.js';
+import { SignatureCarrier, geminiExtras, isEmpty, isObj, parseJsonObject, str } from './util.js';
 import type { Json } from './util.js';
 
 /** Gemini's documented escape hatch for a functionCall whose thought
@@ -122,45 +122,40 @@ function encodeMedia(p: IRPart): Json | undefined {
 
 function encodeModelParts(parts: IRPart[], upName: (n: string) => string, opts: ContentOpts): Json[] {
   const out: Json[] = [];
-  let pendingSig: string | undefined;
+  const sigs = new SignatureCarrier();
   let firstCall = true;
   for (const p of parts) {
     switch (p.type) {
       case 'reasoning':
-        if (p.text) out.push({ text: p.text, thought: true, ...(p.signature ? { thoughtSignature: p.signature } : {}) });
-        else if (p.signature) pendingSig = p.signature; // belongs to the part that follows
+        if (p.text) out.push(...sigs.flush(), { text: p.text, thought: true, ...(p.signature ? { thoughtSignature: p.signature } : {}) });
+        else if (p.signature) sigs.pending = p.signature; // belongs to the part that follows
         break;
       case 'text': {
         const raw = geminiExtras(p.extras)?.rawPart;
-        if (isObj(raw)) {
-          out.push(raw);
-          break;
-        }
-        out.push(withExtras({ text: p.text, ...(pendingSig ? { thoughtSignature: pendingSig } : {}) }, p));
-        pendingSig = undefined;
+        out.push(...sigs.take(isObj(raw) ? raw : withExtras({ text: p.text }, p)));
         break;
       }
       case 'tool-call': {
         const fc: Json = { name: upName(p.name), args: parseArgs(p.arguments) };
         if (opts.callIds && p.id) fc.id = p.id;
-        let sig = p.signature ?? pendingSig;
-        if (!sig && firstCall && !opts.fromGemini) sig = SKIP_SIGNATURE;
-        out.push({ functionCall: fc, ...(sig ? { thoughtSignature: sig } : {}) });
-        pendingSig = undefined;
+        const part: Json = { functionCall: fc };
+        if (p.signature) part.thoughtSignature = p.signature;
+        else if (!sigs.pending && firstCall && !opts.fromGemini) part.thoughtSignature = SKIP_SIGNATURE;
+        out.push(...sigs.take(part));
         firstCall = false;
         break;
       }
       case 'tool-result':
         // A result inside a model turn cannot be sent as such; keep its words.
-        out.push({ text: resultText(p) });
+        out.push(...sigs.take({ text: resultText(p) }));
         break;
       default: {
         const media = encodeMedia(p);
-        if (media) out.push(media);
+        if (media) out.push(...sigs.take(media));
       }
     }
   }
-  if (pendingSig) out.push({ text: '', thoughtSignature: pendingSig });
+  out.push(...sigs.flush());
   return out;
 }
 

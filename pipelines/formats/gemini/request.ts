@@ -140,23 +140,18 @@ function decodePart(p: Json, pos: string, gx: Json): IRPart[] {
   }
   const fr = pick(p, 'functionResponse');
   if (isObj(fr)) return [decodeFunctionResponse(fr, gx)];
-  const extras = isEmpty(partRest) ? undefined : { gemini: partRest };
-
+  // A signature on a non-thought part stays with that part (Gemini checks it
+  // there); other formats never see it, so it travels in the part's extras.
+  const extras = sig ? { gemini: { ...partRest, thoughtSignature: sig } } : isEmpty(partRest) ? undefined : { gemini: partRest };
   if (typeof p.text === 'string') {
     if (p.thought === true) return [{ type: 'reasoning', text: p.text, ...(sig ? { signature: sig } : {}) }];
-    const out: IRPart[] = [];
-    // A signature on a plain part rides on an empty reasoning part just before
-    // it: every other format's reasoning block can carry it back to us.
-    if (sig) out.push({ type: 'reasoning', text: '', signature: sig });
-    if (p.text !== '' || !sig || extras) out.push({ type: 'text', text: p.text, ...(extras ? { extras } : {}) });
-    return out;
+    return [{ type: 'text', text: p.text, ...(extras ? { extras } : {}) }];
   }
-  const mediaExtras = sig ? { gemini: { ...partRest, thoughtSignature: sig } } : extras;
   const inline = pick(p, 'inlineData');
   if (isObj(inline)) {
     const mediaType = str(pick(inline, 'mimeType')) ?? 'application/octet-stream';
     const data = str(inline.data) ?? '';
-    const x = mediaExtras ? { extras: mediaExtras } : {};
+    const x = extras ? { extras } : {};
     if (mediaType.startsWith('image/')) return [{ type: 'image', mediaType, data, ...x }];
     if (mediaType.startsWith('audio/')) return [{ type: 'audio', format: mediaType.slice(6).replace(/^x-/, ''), mediaType, data, ...x }];
     return [{ type: 'file', mediaType, data, ...x }];
@@ -165,7 +160,7 @@ function decodePart(p: Json, pos: string, gx: Json): IRPart[] {
   if (isObj(file)) {
     const mediaType = str(pick(file, 'mimeType'));
     const url = str(pick(file, 'fileUri')) ?? '';
-    const x = { ...(mediaType ? { mediaType } : {}), ...(mediaExtras ? { extras: mediaExtras } : {}) };
+    const x = { ...(mediaType ? { mediaType } : {}), ...(extras ? { extras } : {}) };
     if (mediaType?.startsWith('image/')) return [{ type: 'image', url, ...x }];
     return [{ type: 'file', url, ...x }];
   }

@@ -2,7 +2,7 @@
 import type { IREvent, IRRequest, IRResponse } from '../../ir.js';
 import { GeminiStreamDecoder, encodeFinishReason, encodeUsage, parseArgsObject } from './stream.js';
 import type { GeminiDecoderOptions } from './stream.js';
-import { isObj } from './util.js';
+import { SignatureCarrier, isObj } from './util.js';
 import type { Json } from './util.js';
 
 /** A generateContent body (or a buffered stream: an array of chunks) → the
@@ -19,26 +19,20 @@ export function decodeResponse(body: unknown, opts: GeminiDecoderOptions = {}): 
 
 export function encodeResponse(res: IRResponse, req: IRRequest): Json {
   const parts: Json[] = [];
-  let pendingSig: string | undefined;
-  const attach = (p: Json): Json => {
-    if (!pendingSig || p.thoughtSignature) return p;
-    const out = { ...p, thoughtSignature: pendingSig };
-    pendingSig = undefined;
-    return out;
-  };
+  const sigs = new SignatureCarrier();
   for (const p of res.content) {
     if (p.type === 'reasoning') {
-      if (p.text) parts.push({ text: p.text, thought: true, ...(p.signature ? { thoughtSignature: p.signature } : {}) });
-      else if (p.signature) pendingSig = p.signature;
+      if (p.text) parts.push(...sigs.flush(), { text: p.text, thought: true, ...(p.signature ? { thoughtSignature: p.signature } : {}) });
+      else if (p.signature) sigs.pending = p.signature;
     } else if (p.type === 'text') {
-      parts.push(attach({ text: p.text }));
+      parts.push(...sigs.take({ text: p.text }));
     } else {
       const fc: Json = { name: p.name, args: parseArgsObject(p.arguments) };
       if (p.id) fc.id = p.id;
-      parts.push(attach({ functionCall: fc, ...(p.signature ? { thoughtSignature: p.signature } : {}) }));
+      parts.push(...sigs.take({ functionCall: fc, ...(p.signature ? { thoughtSignature: p.signature } : {}) }));
     }
   }
-  if (pendingSig) parts.push({ text: '', thoughtSignature: pendingSig });
+  parts.push(...sigs.flush());
   const out: Json = {
     candidates: [
       {

@@ -3,7 +3,7 @@ import type { StreamDecoder, StreamEncoder, StreamEncoderOptions, StreamFrame } 
 import type { IREvent, IRFinishReason, IRRequest, IRUsage } from '../../ir.js';
 import { decodeErrorObject, errorBody } from './errors.js';
 import { renderSpecialPart } from './request.js';
-import { isObj, num, pick, randomToken, str } from './util.js';
+import { SignatureCarrier, isObj, num, pick, randomToken, str } from './util.js';
 import type { Json } from './util.js';
 
 export interface GeminiDecoderOptions {
@@ -134,6 +134,9 @@ export class GeminiStreamDecoder implements StreamDecoder {
     const fc = pick(p, 'functionCall');
     if (isObj(fc)) {
       this.closeOpen(ev);
+      // Also as an empty reasoning block, so clients whose tool calls have no
+      // signature field (Claude, OpenAI) still carry it back to Gemini 3.
+      if (sig) this.signatureBlock(sig, ev);
       const index = this.nextIndex++;
       const raw = str(fc.name) ?? '';
       // Gemini rarely numbers its calls; clients pair results by id, so mint
@@ -159,15 +162,18 @@ export class GeminiStreamDecoder implements StreamDecoder {
     }
     if (text === undefined) text = renderSpecialPart(p);
     if (sig) {
-      // The signature stays attached to this part: an empty reasoning block
-      // right before it (see request.ts, same convention).
+      // The signature stays attached to this part: an empty reasoning block right before it.
       this.closeOpen(ev);
-      const index = this.nextIndex++;
-      ev.push({ type: 'reasoning-delta', index, signature: sig }, { type: 'block-end', index });
+      this.signatureBlock(sig, ev);
     }
     if (!text) return;
     const index = this.openBlock('text', ev);
     ev.push({ type: 'text-delta', index, text });
+  }
+
+  private signatureBlock(signature: string, ev: IREvent[]): void {
+    const index = this.nextIndex++;
+    ev.push({ type: 'reasoning-delta', index, signature }, { type: 'block-end', index });
   }
 
   end(): IREvent[] {
@@ -224,7 +230,7 @@ export class GeminiStreamEncoder implements StreamEncoder {
   private id: string;
   private model: string;
   private usage: IRUsage | undefined;
-  private pendingSig: string | undefined;
+  private readonly sigs = new SignatureCarrier();
   private readonly reasoningWithText = new Set<number>();
   private readonly calls = new Map<number, { id: string; name: string; signature?: string; args: string[] }>();
 
@@ -247,13 +253,6 @@ export class GeminiStreamEncoder implements StreamEncoder {
     return this.frame(this.wrap({ candidates: [cand], ...top, modelVersion: this.model, responseId: this.id }));
   }
 
-  private withSig(part: Json): Json {
-    if (!this.pendingSig || part.thoughtSignature) return part;
-    const out = { ...part, thoughtSignature: this.pendingSig };
-    this.pendingSig = undefined;
-    return out;
-  }
-
   push(ev: IREvent): string {
     if (this.finished && ev.type !== 'usage') return '';
     switch (ev.type) {
@@ -262,18 +261,19 @@ export class GeminiStreamEncoder implements StreamEncoder {
         if (ev.model) this.model = ev.model;
         return '';
       case 'text-delta':
-        return ev.text ? this.chunk([this.withSig({ text: ev.text })]) : '';
+        return ev.text ? this.chunk(this.sigs.take({ text: ev.text })) : '';
       case 'reasoning-delta': {
         if (ev.text) {
           this.reasoningWithText.add(ev.index);
-          return this.chunk([{ text: ev.text, thought: true, ...(ev.signature ? { thoughtSignature: ev.signature } : {}) }]);
+          return this.chunk([...this.sigs.flush(), { text: ev.text, thought: true, ...(ev.signature ? { thoughtSignature: ev.signature } : {}) }]);
         }
         if (!ev.signature) return '';
         // A signature closing a thought (Claude-style) stays on a thought part;
         // a bare one belongs to the part that comes next (Gemini-style).
         if (this.reasoningWithText.has(ev.index)) return this.chunk([{ text: '', thought: true, thoughtSignature: ev.signature }]);
-        this.pendingSig = ev.signature;
-        return '';
+        const stale = this.sigs.flush();
+        this.sigs.pending = ev.signature;
+        return stale.length ? this.chunk(stale) : '';
       }
       case 'tool-call-start':
         this.calls.set(ev.index, { id: ev.id, name: ev.name, args: [], ...(ev.signature ? { signature: ev.signature } : {}) });
@@ -301,7 +301,7 @@ export class GeminiStreamEncoder implements StreamEncoder {
     this.calls.delete(index);
     const fc: Json = { name: c.name, args: parseArgsObject(c.args.join('')) };
     if (c.id) fc.id = c.id; // Gemini CLI echoes it back in functionResponse.id, which pairs results exactly
-    return this.chunk([this.withSig({ functionCall: fc, ...(c.signature ? { thoughtSignature: c.signature } : {}) })]);
+    return this.chunk(this.sigs.take({ functionCall: fc, ...(c.signature ? { thoughtSignature: c.signature } : {}) }));
   }
 
   private flushAll(): string {
@@ -312,10 +312,9 @@ export class GeminiStreamEncoder implements StreamEncoder {
 
   private finish(reason: string): string {
     let out = this.flushAll();
-    const last: Json = this.pendingSig ? { text: '', thoughtSignature: this.pendingSig } : { text: '' };
-    this.pendingSig = undefined;
+    const last = this.sigs.flush();
     // usageMetadata sits beside candidates on the chunk that carries finishReason, as Google sends it.
-    out += this.chunk([last], { finishReason: reason }, this.usage ? { usageMetadata: encodeUsage(this.usage) } : {});
+    out += this.chunk(last.length ? last : [{ text: '' }], { finishReason: reason }, this.usage ? { usageMetadata: encodeUsage(this.usage) } : {});
     this.finished = true;
     return out;
   }
@@ -325,7 +324,7 @@ export class GeminiStreamEncoder implements StreamEncoder {
     this.closed = true;
     let out = '';
     // Gemini CLI treats a stream without finishReason as broken, so one is always sent.
-    if (!this.finished && (this.sent > 0 || this.calls.size > 0 || this.pendingSig)) out += this.finish('STOP');
+    if (!this.finished && (this.sent > 0 || this.calls.size > 0 || this.sigs.pending)) out += this.finish('STOP');
     this.finished = true;
     if (!this.sse) out += this.sent === 0 ? '[]' : ']';
     return out;

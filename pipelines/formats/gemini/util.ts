@@ -56,3 +56,26 @@ export function randomToken(len = 24): string {
   const raw = c?.randomUUID ? c.randomUUID().replace(/-/g, '') : Math.random().toString(36).slice(2) + Date.now().toString(36);
   return raw.slice(0, len);
 }
+
+/** Places bare thought signatures. In IR events a signature that belonged to a
+ *  plain Gemini part travels as an empty reasoning block just before that
+ *  part; on the way back to Gemini it goes onto the next part again. `take`
+ *  returns the parts to emit for one outgoing part. */
+export class SignatureCarrier {
+  pending: string | undefined;
+
+  take(part: Json): Json[] {
+    const sig = this.pending;
+    this.pending = undefined;
+    if (!sig || part.thoughtSignature === sig) return [part];
+    if (part.thoughtSignature === undefined) return [{ ...part, thoughtSignature: sig }];
+    return [{ text: '', thoughtSignature: sig }, part]; // the part has its own: keep both where they were
+  }
+
+  /** Whatever is still pending, as its own part. */
+  flush(): Json[] {
+    const sig = this.pending;
+    this.pending = undefined;
+    return sig ? [{ text: '', thoughtSignature: sig }] : [];
+  }
+}
