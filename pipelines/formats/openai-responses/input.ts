@@ -188,8 +188,9 @@ const CONTENT_PARTS = new Set(['text', 'image', 'file', 'audio']);
 function fits(layout: Slot[], parts: IRPart[]): boolean {
   let i = 0;
   for (const s of layout) {
+    if (!isObj(s)) return false;
     if (isRaw(s)) continue;
-    if (!isObj(s) || typeof s.n !== 'number' || i + s.n > parts.length) return false;
+    if (typeof s.n !== 'number' || i + s.n > parts.length) return false;
     const chunk = parts.slice(i, i + s.n);
     i += s.n;
     const kind = slotKind(s);
@@ -261,7 +262,6 @@ function encodePlain(m: IRMessage, out: unknown[], ctx: ToolContext, customCalls
   }
   flush();
 }
-
 
 function reasoningItem(parts: Array<Extract<IRPart, { type: 'reasoning' }>>, f: Obj | undefined): Obj | undefined {
   const first = parts[0];

@@ -13,6 +13,7 @@ import type { Obj, ToolContext } from './shared.js';
  *  event body, or the SSE text of a whole stream (what the Codex backend
  *  always sends) → the events its stream would give. Never throws. */
 export function decodeResponse(body: unknown, sse?: (text: string) => IREvent[]): IREvent[] {
+  if (body instanceof Uint8Array) body = new TextDecoder().decode(body);
   if (typeof body === 'string') {
     const t = body.trim();
     if (t.startsWith('{')) {
@@ -225,8 +226,9 @@ export function encodeResponse(res: IRResponse, req: IRRequest): unknown {
       continue;
     }
     flush();
-    if (p.type === 'reasoning') output.push(reasoningItem(p.id ?? `rs_${base}_${output.length}`, p.text, p.encrypted));
-    else output.push(functionItem(ctx, base, output.length, p.id, p.name, p.arguments, 'completed'));
+    if (p.type === 'tool-call') output.push(functionItem(ctx, base, output.length, p.id, p.name, p.arguments, 'completed'));
+    // Signature-only thinking of other upstreams has nothing to show or send back.
+    else if (p.text || p.encrypted) output.push(reasoningItem(p.id ?? `rs_${base}_${output.length}`, p.text, p.encrypted));
   }
   flush();
   const st = statusFor(res.finishReason);
