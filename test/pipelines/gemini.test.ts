@@ -103,6 +103,8 @@ t.test('request validation', async (t) => {
   t.match(snake.messages[0]!.content[0], { type: 'audio', format: 'wav', mediaType: 'audio/wav', data: 'UklG' });
   t.equal(snake.maxTokens, 10);
   t.same(snake.reasoning, { budgetTokens: 0, includeThoughts: false });
+  const keepSnake = codec.encodeRequest(codec.decodeRequest({ contents: [], safety_settings: [{ category: 'HARM_CATEGORY_HARASSMENT', threshold: 'BLOCK_NONE' }] }));
+  t.notOk('safetySettings' in keepSnake, 'no second spelling of a field the client set');
 });
 
 t.test('JSON mode: responseJsonSchema (Gemini CLI "auto" router) and responseSchema', async (t) => {
@@ -310,4 +312,30 @@ t.test('signatures survive a trip through a client without signature fields', as
   ], 'the real signature, not the bypass, and no stray empty part');
   const twoSigs = codec.encodeRequest(ir({ messages: [user('x'), { role: 'assistant', content: [{ type: 'reasoning', text: '', signature: 'A' }, { type: 'tool-call', id: 'c', name: 'f', arguments: '{}', signature: 'B' }] }] })) as J;
   t.same(twoSigs.contents[1].parts, [{ text: '', thoughtSignature: 'A' }, { functionCall: { name: 'f', args: {} }, thoughtSignature: 'B' }]);
+});
+
+t.test('media parts from other formats', async (t) => {
+  const out = codec.encodeRequest(ir({ messages: [{ role: 'user', content: [
+    { type: 'image', url: 'https://example.com/cat.PNG?x=1' },
+    { type: 'image', url: 'data:image/webp;base64,AAAA' },
+    { type: 'file', url: 'gs://bucket/doc.pdf' },
+    { type: 'file', mediaType: 'application/pdf', data: 'JVBER', filename: 'a.pdf' },
+    { type: 'audio', format: 'mp3', data: 'SUQz' },
+  ] }] })) as J;
+  t.same(out.contents[0].parts, [
+    { fileData: { mimeType: 'image/png', fileUri: 'https://example.com/cat.PNG?x=1' } },
+    { inlineData: { mimeType: 'image/webp', data: 'AAAA' } },
+    { fileData: { mimeType: 'application/pdf', fileUri: 'gs://bucket/doc.pdf' } },
+    { inlineData: { mimeType: 'application/pdf', data: 'JVBER' } },
+    { inlineData: { mimeType: 'audio/mp3', data: 'SUQz' } },
+  ]);
+  const withImageResult = codec.encodeRequest(ir({ messages: [
+    user('shot'),
+    { role: 'assistant', content: [{ type: 'tool-call', id: 't1', name: 'screenshot', arguments: '{}' }] },
+    { role: 'user', content: [{ type: 'tool-result', callId: 't1', content: [{ type: 'text', text: 'ok' }, { type: 'image', mediaType: 'image/png', data: 'iVBOR' }] }] },
+  ] })) as J;
+  t.same(withImageResult.contents[2].parts, [
+    { functionResponse: { name: 'screenshot', response: { result: 'ok' } } },
+    { inlineData: { mimeType: 'image/png', data: 'iVBOR' } },
+  ], 'images in tool results follow the responses');
 });

@@ -54,7 +54,7 @@ export function encodeRequest(req: IRRequest): Json {
   if (toolConfig) out.toolConfig = toolConfig;
   const gen = encodeGenerationConfig(req, gx, fromGemini);
   if (!isEmpty(gen)) out.generationConfig = gen;
-  if (out.safetySettings === undefined) out.safetySettings = DEFAULT_SAFETY_SETTINGS.map((s) => ({ ...s }));
+  if (out.safetySettings === undefined && out.safety_settings === undefined) out.safetySettings = DEFAULT_SAFETY_SETTINGS.map((s) => ({ ...s }));
   return out;
 }
 
@@ -103,9 +103,22 @@ function withExtras(base: Json, part: { extras?: IRPartExtras }): Json {
   return x ? { ...x, ...base } : base;
 }
 
+const EXT_MIME: Record<string, string> = {
+  jpg: 'image/jpeg', jpeg: 'image/jpeg', png: 'image/png', gif: 'image/gif', webp: 'image/webp', heic: 'image/heic',
+  pdf: 'application/pdf', txt: 'text/plain', md: 'text/markdown', csv: 'text/csv', html: 'text/html',
+  mp3: 'audio/mpeg', wav: 'audio/wav', ogg: 'audio/ogg', flac: 'audio/flac', mp4: 'video/mp4', webm: 'video/webm', mov: 'video/quicktime',
+};
+
+// fileData needs a mimeType; OpenAI-style image URLs come without one.
+function guessMime(p: { type: string; url?: string; filename?: string }): string {
+  const name = (p.filename ?? p.url ?? '').split(/[?#]/)[0]!;
+  const ext = /\.([a-z0-9]+)$/i.exec(name)?.[1]?.toLowerCase();
+  return (ext && EXT_MIME[ext]) ?? (p.type === 'image' ? 'image/jpeg' : 'application/octet-stream');
+}
+
 function encodeMedia(p: IRPart): Json | undefined {
   if (p.type === 'image' || p.type === 'file' || p.type === 'audio') {
-    const mimeType = p.mediaType ?? (p.type === 'audio' ? `audio/${p.format ?? 'wav'}` : p.type === 'image' ? 'image/png' : 'application/octet-stream');
+    const mimeType = p.mediaType ?? (p.type === 'audio' ? `audio/${p.format ?? 'wav'}` : guessMime(p));
     const data = p.data;
     const url = p.type === 'audio' ? undefined : p.url;
     let base: Json;

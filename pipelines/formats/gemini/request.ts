@@ -31,6 +31,13 @@ import type { Json } from './util.js';
 //   responseSchemaField 'responseSchema' when JSON mode used the OpenAPI field
 //   systemRole        systemInstruction.role as sent
 //   callIds           true when the client itself sent functionCall/functionResponse ids
+//   origin            true: the request came from a Gemini client (encoders then add no
+//                     bypass signatures and send thinkingConfig even for unknown models)
+// part.extras.gemini:
+//   thoughtSignature  on plain text and media parts (tool calls use IRToolCallPart.signature)
+//   rawPart           a part with no IR type (executableCode, codeExecutionResult, …), sent back verbatim
+//   responseKey       on tool results: the single key a string response sat under ({output: "…"})
+//   (other keys)      part fields such as videoMetadata or mediaResolution, functionResponse extras
 export const GEMINI_ORIGIN = 'origin';
 
 const TOP_KNOWN = ['model', 'contents', 'systemInstruction', 'tools', 'toolConfig', 'generationConfig', 'stream'];
