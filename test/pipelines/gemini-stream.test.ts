@@ -117,6 +117,9 @@ t.test('sanitized tool names map back to the client names', async (t) => {
   const body = { responseId: 'r1', candidates: [{ content: { parts: [{ functionCall: { name: upstream, args: { m: 'x' } } }] }, finishReason: 'STOP' }] };
   const ev = codec.decodeResponse(body, { toolNameMap: geminiToolNameMap(req) });
   t.match(ev.find((e) => e.type === 'tool-call-start'), { name: 'mcp__git/commit changes' });
+  const viaReq = decodeAll([{ data: JSON.stringify(body) }], req);
+  t.match(viaReq.find((e) => e.type === 'tool-call-start'), { name: 'mcp__git/commit changes' }, 'the request alone is enough (as transform.ts passes it)');
+  t.match(codec.decodeResponse(body, req).find((e) => e.type === 'tool-call-start'), { name: 'mcp__git/commit changes' });
 });
 
 t.test('finish reasons, blocked prompts, usage', async (t) => {

@@ -19,7 +19,7 @@ import {
   encodeStreamError,
   errorBody,
 } from '../gemini/index.js';
-import type { GeminiDecoderOptions } from '../gemini/index.js';
+import type { GeminiDecoderInput } from '../gemini/index.js';
 import { isObj, str } from '../gemini/util.js';
 import type { Json } from '../gemini/util.js';
 
@@ -56,7 +56,7 @@ export function unwrap(chunk: unknown): unknown {
   return chunk;
 }
 
-export function decodeResponse(body: unknown, opts?: GeminiDecoderOptions): IREvent[] {
+export function decodeResponse(body: unknown, opts?: GeminiDecoderInput): IREvent[] {
   return decodeGeminiResponse(Array.isArray(body) ? body.map(unwrap) : unwrap(body), opts);
 }
 
@@ -99,9 +99,9 @@ export const codec: FormatCodec = {
   name: 'gemini-cli',
   decodeRequest,
   encodeRequest,
-  decodeResponse: (body: unknown, opts?: GeminiDecoderOptions) => decodeResponse(body, opts),
+  decodeResponse: (body: unknown, opts?: GeminiDecoderInput) => decodeResponse(body, opts),
   encodeResponse,
-  createStreamDecoder: (opts?: GeminiDecoderOptions) => new GeminiCliStreamDecoder(opts),
+  createStreamDecoder: (opts?: GeminiDecoderInput) => new GeminiCliStreamDecoder(opts),
   createStreamEncoder: (req: IRRequest, opts?: StreamEncoderOptions) => new GeminiStreamEncoder(req, opts, wrapChunk),
   decodeError,
   encodeError: errorBody,

@@ -4,9 +4,10 @@
 // sanitizes every function name deterministically (schema.ts
 // buildToolNameMap over the request's tools, then its history), and
 // geminiToolNameMap(req) rebuilds the same map — upstream name → client name —
-// for the decoders: `createStreamDecoder({toolNameMap})`,
-// `decodeResponse(body, {toolNameMap})`. Nothing is stored in the IR; without
-// a map, names come back as Gemini sent them (only changed names differ).
+// for the decoders, which take the request (`createStreamDecoder(req)`,
+// `decodeResponse(body, req)`, as pipelines/transform.ts calls them) or an
+// explicit `{toolNameMap}`. Nothing is stored in the IR; without either, names
+// come back as Gemini sent them (only changed names differ).
 //
 // Tool-call ids: Gemini usually sends none. Decoders mint
 // `call_<responseId>_<n>` (stable within a response, unique across them);
@@ -20,13 +21,13 @@ import { decodeRequest } from './request.js';
 import { encodeRequest } from './request-encode.js';
 import { decodeResponse, encodeResponse } from './response.js';
 import { GeminiStreamDecoder, GeminiStreamEncoder } from './stream.js';
-import type { GeminiDecoderOptions } from './stream.js';
+import type { GeminiDecoderInput } from './stream.js';
 
 export { decodeRequest } from './request.js';
 export { encodeRequest, geminiToolNameMap, DEFAULT_SAFETY_SETTINGS, SKIP_SIGNATURE } from './request-encode.js';
 export { decodeResponse, encodeResponse } from './response.js';
 export { GeminiStreamDecoder, GeminiStreamEncoder, decodeUsage, encodeUsage } from './stream.js';
-export type { GeminiDecoderOptions, ChunkWrap } from './stream.js';
+export type { GeminiDecoderInput, GeminiDecoderOptions, ChunkWrap } from './stream.js';
 export { decodeError, decodeErrorObject, errorBody, encodeStreamError, parseDurationMs, statusName } from './errors.js';
 export {
   countTokensEstimate,
@@ -37,17 +38,17 @@ export {
 } from './tokens.js';
 
 export interface GeminiCodec extends FormatCodec {
-  decodeResponse(body: unknown, opts?: GeminiDecoderOptions): ReturnType<FormatCodec['decodeResponse']>;
-  createStreamDecoder(opts?: GeminiDecoderOptions): GeminiStreamDecoder;
+  decodeResponse(body: unknown, opts?: GeminiDecoderInput): ReturnType<FormatCodec['decodeResponse']>;
+  createStreamDecoder(opts?: GeminiDecoderInput): GeminiStreamDecoder;
 }
 
 export const codec: GeminiCodec = {
   name: 'gemini',
   decodeRequest,
   encodeRequest,
-  decodeResponse: (body: unknown, opts?: GeminiDecoderOptions) => decodeResponse(body, opts),
+  decodeResponse: (body: unknown, opts?: GeminiDecoderInput) => decodeResponse(body, opts),
   encodeResponse: (res: IRResponse, req: IRRequest) => encodeResponse(res, req),
-  createStreamDecoder: (opts?: GeminiDecoderOptions) => new GeminiStreamDecoder(opts),
+  createStreamDecoder: (opts?: GeminiDecoderInput) => new GeminiStreamDecoder(opts),
   createStreamEncoder: (req: IRRequest, opts?: StreamEncoderOptions) => new GeminiStreamEncoder(req, opts),
   decodeError,
   encodeError: (err: IRError) => errorBody(err),

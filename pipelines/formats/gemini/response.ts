@@ -1,13 +1,13 @@
 // Whole (non-stream) Gemini answers ↔ IR.
 import type { IREvent, IRRequest, IRResponse } from '../../ir.js';
 import { GeminiStreamDecoder, encodeFinishReason, encodeUsage, parseArgsObject } from './stream.js';
-import type { GeminiDecoderOptions } from './stream.js';
+import type { GeminiDecoderInput } from './stream.js';
 import { SignatureCarrier, isObj } from './util.js';
 import type { Json } from './util.js';
 
 /** A generateContent body (or a buffered stream: an array of chunks) → the
  *  events its stream would have given, through the same decoder. */
-export function decodeResponse(body: unknown, opts: GeminiDecoderOptions = {}): IREvent[] {
+export function decodeResponse(body: unknown, opts?: GeminiDecoderInput): IREvent[] {
   const d = new GeminiStreamDecoder(opts);
   const chunks = Array.isArray(body) ? body : [body];
   if (!chunks.some(isObj)) return [{ type: 'error', status: 502, message: 'upstream returned a response that is not a Gemini answer' }];

@@ -3,12 +3,24 @@ import type { StreamDecoder, StreamEncoder, StreamEncoderOptions, StreamFrame } 
 import type { IREvent, IRFinishReason, IRRequest, IRUsage } from '../../ir.js';
 import { decodeErrorObject, errorBody } from './errors.js';
 import { renderSpecialPart } from './request.js';
+import { geminiToolNameMap } from './request-encode.js';
 import { SignatureCarrier, isObj, num, pick, randomToken, str } from './util.js';
 import type { Json } from './util.js';
 
 export interface GeminiDecoderOptions {
   /** upstream → client function names (see geminiToolNameMap). */
   toolNameMap?: Map<string, string> | Record<string, string>;
+}
+
+/** Decoders take either options or the request itself (pipelines/transform.ts
+ *  passes the request), from which the tool-name map is rebuilt. */
+export type GeminiDecoderInput = GeminiDecoderOptions | IRRequest;
+
+function nameMapOf(input: GeminiDecoderInput | undefined): Map<string, string> {
+  if (!input) return new Map();
+  if ('messages' in input && Array.isArray(input.messages)) return geminiToolNameMap(input);
+  const m = (input as GeminiDecoderOptions).toolNameMap;
+  return m instanceof Map ? m : new Map(Object.entries(m ?? {}));
 }
 
 const FINISH: Record<string, IRFinishReason> = {
@@ -69,9 +81,8 @@ export class GeminiStreamDecoder implements StreamDecoder {
   private usage: IRUsage | undefined;
   private readonly names: Map<string, string>;
 
-  constructor(opts: GeminiDecoderOptions = {}) {
-    const m = opts.toolNameMap;
-    this.names = m instanceof Map ? m : new Map(Object.entries(m ?? {}));
+  constructor(opts?: GeminiDecoderInput) {
+    this.names = nameMapOf(opts);
   }
 
   push(frame: StreamFrame): IREvent[] {
