@@ -2,7 +2,7 @@
 // this one, all on loopback. Each scenario runs DIRECT to the mock and THROUGH
 // the gateway in the same run; the table shows the through/direct ratio.
 // BENCH_SECONDS (default 5) sets the length of each measured phase.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
@@ -26,7 +26,7 @@ function freePort(): Promise<number> {
 }
 
 function start(args: string[], env: Record<string, string> = {}): ChildProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', ...args], { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, args, { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
   children.push(child);
   return child;
 }
@@ -74,7 +74,7 @@ async function measure(url: string, body: string, connections: number, stream: b
 async function main(): Promise<void> {
   const mockPort = await freePort();
   const gwPort = await freePort();
-  start(['bench/mock-upstream.ts'], { PORT: String(mockPort) });
+  start(['--import', 'tsx', 'bench/mock-upstream.ts'], { PORT: String(mockPort) });
   const dir = mkdtempSync(path.join(tmpdir(), 'cliproxy-bench-'));
   const cfg = path.join(dir, 'config.yaml');
   writeFileSync(
@@ -93,7 +93,9 @@ async function main(): Promise<void> {
       '        alias: bench-model',
     ].join('\n'),
   );
-  const gateway = start(['lib/cli.ts', '--config', cfg], { LOG_LEVEL: 'warn' });
+  // The gateway runs as `npm start` runs it: compiled JavaScript, no loader.
+  execFileSync(process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '-p', root], { stdio: 'inherit' });
+  const gateway = start(['dist/lib/cli.js', '--config', cfg], { LOG_LEVEL: 'warn' });
   await Promise.all([waitForPort(mockPort), waitForPort(gwPort)]);
 
   const direct = `http://127.0.0.1:${mockPort}/v1/chat/completions`;

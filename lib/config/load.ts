@@ -80,7 +80,7 @@ function finish(raw: RawConfig, doc: Document, w: Walk): Config {
   }
   // Legacy Gemini keys join the structured list unless already present.
   for (const key of raw.generativeLanguageApiKey) {
-    if (key && !raw.geminiApiKey.some((k) => k.apiKey === key)) raw.geminiApiKey.push({ apiKey: key, baseUrl: '', headers: {}, proxyUrl: '' });
+    if (key && !raw.geminiApiKey.some((k) => k.apiKey === key)) raw.geminiApiKey.push({ apiKey: key, baseUrl: '', headers: {}, proxyUrl: '', models: [] });
   }
   for (const [section, list] of [['claude-api-key', raw.claudeApiKey], ['codex-api-key', raw.codexApiKey]] as const) {
     for (const [i, k] of list.entries()) {
@@ -89,8 +89,10 @@ function finish(raw: RawConfig, doc: Document, w: Walk): Config {
       checkUrl([section, i, 'proxy-url'], k.proxyUrl, 'proxy');
     }
   }
-  for (const [i, k] of raw.claudeApiKey.entries()) {
-    for (const [j, m] of k.models.entries()) if (!m.name) bad(['claude-api-key', i, 'models', j], 'model name is required');
+  for (const [section, list] of [['gemini-api-key', raw.geminiApiKey], ['claude-api-key', raw.claudeApiKey], ['codex-api-key', raw.codexApiKey]] as const) {
+    for (const [i, k] of list.entries()) {
+      for (const [j, m] of k.models.entries()) if (!m.name) bad([section, i, 'models', j], 'model name is required');
+    }
   }
   const names = new Set<string>();
   const compat = raw.openaiCompatibility.map((p, i) => {

@@ -75,6 +75,8 @@ export const configSchema: Schema = obj(
           'base-url': { key: 'baseUrl', schema: str },
           headers: { key: 'headers', schema: strMap },
           'proxy-url': { key: 'proxyUrl', schema: str },
+          // Addition: like claude-api-key.models, narrows and aliases what this key serves.
+          models: { key: 'models', schema: modelAliases },
         }),
       },
     },
@@ -102,6 +104,8 @@ export const configSchema: Schema = obj(
           'base-url': { key: 'baseUrl', schema: str },
           'proxy-url': { key: 'proxyUrl', schema: str },
           headers: { key: 'headers', schema: strMap },
+          // Addition: like claude-api-key.models, narrows and aliases what this key serves.
+          models: { key: 'models', schema: modelAliases },
         }),
       },
     },

@@ -25,6 +25,7 @@ export interface GeminiKey {
   baseUrl: string;
   headers: Record<string, string>;
   proxyUrl: string;
+  models: ModelAlias[];
 }
 
 export interface ClaudeKey {
@@ -40,6 +41,7 @@ export interface CodexKey {
   baseUrl: string;
   proxyUrl: string;
   headers: Record<string, string>;
+  models: ModelAlias[];
 }
 
 export interface RemoteManagement {

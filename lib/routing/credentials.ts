@@ -55,9 +55,9 @@ export function credentialsFromConfig(cfg: Config): Credential[] {
       apiKey: k.apiKey,
       proxyUrl: k.proxyUrl || cfg.proxyUrl,
       headers: k.headers,
-      models: catalogueMap(GEMINI_MODELS),
+      models: k.models.length > 0 ? aliasMap(k.models) : catalogueMap(GEMINI_MODELS),
       disabled: false,
-      acceptsUnknownModels: true,
+      acceptsUnknownModels: k.models.length === 0,
     });
   });
   cfg.claudeApiKey.forEach((k, i) => {
@@ -84,7 +84,7 @@ export function credentialsFromConfig(cfg: Config): Credential[] {
       apiKey: k.apiKey,
       proxyUrl: k.proxyUrl || cfg.proxyUrl,
       headers: k.headers,
-      models: catalogueMap(CODEX_MODELS),
+      models: k.models.length > 0 ? aliasMap(k.models) : catalogueMap(CODEX_MODELS),
       disabled: false,
     });
   });
