@@ -13,8 +13,9 @@ import { codec as gemini } from './formats/gemini/index.js';
 import { codec as geminiCli } from './formats/gemini-cli/index.js';
 import { codec as openaiResponses } from './formats/openai-responses/index.js';
 import { codec as codex } from './formats/codex/index.js';
+import { codec as openaiCompletions } from './formats/openai-completions/index.js';
 
-const CODECS: readonly FormatCodec[] = [openaiChat, claude, gemini, geminiCli, openaiResponses, codex];
+const CODECS: readonly FormatCodec[] = [openaiChat, claude, gemini, geminiCli, openaiResponses, codex, openaiCompletions];
 
 const registry = new Map<FormatName, FormatCodec>();
 for (const c of CODECS) registry.set(c.name, c);

@@ -6,6 +6,7 @@
 /** The wire formats the gateway speaks, inbound or upstream. */
 export type FormatName =
   | 'openai-chat' // OpenAI Chat Completions (also OpenAI-compatible upstreams, Qwen, iFlow)
+  | 'openai-completions' // legacy OpenAI Completions (POST /v1/completions, text_completion)
   | 'openai-responses' // OpenAI Responses API as clients (Codex CLI, SDK) send it
   | 'codex' // the Responses flavour the ChatGPT Codex backend accepts (always streamed)
   | 'claude' // Anthropic Messages
