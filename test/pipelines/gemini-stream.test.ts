@@ -183,6 +183,7 @@ t.test('JSON-array framing parses at every end point', async (t) => {
   t.same(JSON.parse(encodeAll([], false).join('')), [], 'empty stream is []');
   const enc = codec.createStreamEncoder(REQ, { sse: false });
   const cut = enc.push({ type: 'start', id: 'x', model: 'm' }) + enc.push({ type: 'text-delta', index: 0, text: 'hi' }) + enc.end() + enc.end();
+  t.equal(enc.push({ type: 'usage', usage: { inputTokens: 1, outputTokens: 1 } }), '', 'nothing after the array is closed');
   const arr = JSON.parse(cut) as J[];
   t.equal(arr.at(-1)!.candidates[0].finishReason, 'STOP', 'end() without finish still finishes');
   const failed = codec.createStreamEncoder(REQ, { sse: false });

@@ -265,7 +265,7 @@ export class GeminiStreamEncoder implements StreamEncoder {
   }
 
   push(ev: IREvent): string {
-    if (this.finished && ev.type !== 'usage') return '';
+    if (this.closed || (this.finished && ev.type !== 'usage')) return '';
     switch (ev.type) {
       case 'start':
         if (ev.id) this.id = ev.id;
