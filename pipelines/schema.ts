@@ -161,6 +161,10 @@ function flattenUnion(node: Json, ctx: CleanCtx): Json {
   const branches = all.filter((b): b is Json => isObj(b) && !isNullBranch(b));
   const nullable = all.some(isNullBranch);
   if (branches.length === 0) return { ...rest, type: rest.type ?? 'string', nullable: nullable || undefined };
+  // anyOf [{required:[a]}, {required:[b]}] ("at least one of") only constrains
+  // the parent; picking a branch would make one of them mandatory.
+  const SHAPE = ['type', 'properties', 'items', 'enum', 'const', '$ref', 'anyOf', 'oneOf', 'allOf'];
+  if (branches.every((b) => !SHAPE.some((k) => k in b))) return nullable ? { ...rest, nullable: true } : rest;
   const literals = branches.every((b) => 'const' in b || (Array.isArray(b.enum) && b.type !== 'integer' && b.type !== 'number'));
   if (literals) {
     const values = branches.flatMap((b) => ('const' in b ? [b.const] : (b.enum as unknown[])));

@@ -128,6 +128,7 @@ t.test('type arrays, nullable, unions', async (t) => {
       g: { type: 'string', enum: ['x', null] },
       h: { type: 'integer', enum: [1, 2, 3] },
       i: { enum: [1, 'two'] },
+      j: { type: 'object', properties: { a: { type: 'string' }, b: { type: 'string' } }, anyOf: [{ required: ['a'] }, { required: ['b'] }] },
     },
   });
   t.same(rejected(out), []);
@@ -141,6 +142,7 @@ t.test('type arrays, nullable, unions', async (t) => {
   t.same(p.g, { type: 'string', enum: ['x'], nullable: true });
   t.same(p.h, { type: 'integer', description: 'Allowed values: 1, 2, 3' }, 'numeric enums keep their type');
   t.same(p.i, { type: 'string', enum: ['1', 'two'] }, 'an untyped mixed enum is read as strings');
+  t.same(p.j, { type: 'object', properties: { a: { type: 'string' }, b: { type: 'string' } } }, '"at least one of" constraints make neither required');
 });
 
 t.test('object and array shapes Gemini insists on', async (t) => {
