@@ -5,6 +5,7 @@ import type { Config } from './config/types.js';
 import { watchConfig, type ConfigWatcher } from './config/watch.js';
 import { log, setDebug } from './logging/logger.js';
 import { closeDispatchers } from './providers/upstream.js';
+import { closeOffload } from './routing/offload.js';
 import { notFound, routes } from './routes.js';
 import { buildRuntime, createRoutingServices, type GatewayContext, type Runtime } from './runtime.js';
 import { closeListen, createApp, listen } from './server/app.js';
@@ -89,7 +90,7 @@ export async function startGateway(opts: GatewayOptions = {}): Promise<Gateway> 
       if (listenSocket) closeListen(listenSocket);
       listenSocket = undefined;
       // Upstream pools are process-wide: drop them with the last gateway.
-      if (--openGateways === 0) await closeDispatchers();
+      if (--openGateways === 0) await Promise.all([closeDispatchers(), closeOffload()]);
     },
   };
 }

@@ -3,7 +3,7 @@ import { countTokens, messages } from './api/claude.js';
 import { CODE_ASSIST_METHODS, codeAssist } from './api/gemini-cli.js';
 import { geminiAction, getGeminiModel, listGeminiModels } from './api/gemini.js';
 import { listModels } from './api/models.js';
-import { chatCompletions } from './api/openai.js';
+import { chatCompletions, completions } from './api/openai.js';
 import { responses, responsesWebSocket } from './api/responses.js';
 import { hello } from './api/root.js';
 import type { GatewayContext } from './runtime.js';
@@ -16,6 +16,7 @@ export function routes(gw: GatewayContext): Route[] {
     { method: 'head', path: '/', handler: hello },
     { method: 'get', path: '/v1/models', handler: listModels(gw) },
     { method: 'post', path: '/v1/chat/completions', handler: chatCompletions(gw) },
+    { method: 'post', path: '/v1/completions', handler: completions(gw) },
     { method: 'post', path: '/v1/messages', handler: messages(gw) },
     { method: 'post', path: '/v1/messages/count_tokens', handler: countTokens(gw) },
     { method: 'post', path: '/v1/responses', handler: responses(gw) },

@@ -67,7 +67,7 @@ export function geminiAction(gw: GatewayContext): (ex: Exchange) => void {
       model: () => model,
       stream: () => streaming,
       sse: (ex) => ex.queryParam('alt') === 'sse',
-      decodable: (body) => ({ ...body, model }),
+      assign: () => ({ model }),
       // Same-format: the body carries no model (it is in the URL), so send it unchanged.
       passthroughBody: (raw) => raw,
       local:

@@ -8,7 +8,9 @@ import { executorFor } from '../providers/index.js';
 import { dispatch, type Prepared } from '../routing/dispatch.js';
 import { passthroughShaper, withModel } from '../routing/passthrough.js';
 import type { Target } from '../routing/registry.js';
+import { OffloadedBody } from '../routing/offload.js';
 import { encodeFor, translatedShaper } from '../routing/translate.js';
+import type { PrepareResult } from '../../workers/translate.js';
 import type { GatewayContext } from '../runtime.js';
 import { BodyTooLarge, readBody } from '../server/body.js';
 import type { Exchange } from '../server/exchange.js';
@@ -23,8 +25,8 @@ export interface InferenceSpec {
   stream(body: Record<string, unknown>, ex: Exchange): boolean;
   /** Gemini clients: whether the stream is SSE (alt=sse) or a JSON array. */
   sse?(ex: Exchange): boolean;
-  /** The body as the format's decoder expects it (e.g. the URL's model added). */
-  decodable?(body: Record<string, unknown>, model: string, stream: boolean): Record<string, unknown>;
+  /** Fields to set on the body before decoding (e.g. the model from a Gemini URL). */
+  assign?(model: string): Record<string, unknown>;
   /** Answer locally instead of going upstream (return true when it did). */
   local?(body: Record<string, unknown>, targets: Target[], ex: Exchange): boolean;
   /** Same-format body for a target (default: replace the model field). */
@@ -46,12 +48,22 @@ export async function handleInference(gw: GatewayContext, ex: Exchange, spec: In
   }
   if (ex.aborted) return;
 
+  // Large bodies are parsed and translated in a worker; the main thread only
+  // learns the top-level scalars it routes on.
+  const offloaded = raw.length > OFFLOAD_THRESHOLD ? new OffloadedBody(raw) : undefined;
   let body: unknown;
-  try {
-    body = raw.length === 0 ? {} : JSON.parse(raw.toString('utf8'));
-  } catch (err) {
-    return sendError(ex, fmt, 400, `Request body is not valid JSON: ${(err as Error).message}`, 'invalid_json');
+  if (offloaded) {
+    const peek = await offloaded.peek();
+    if (peek.error) return sendError(ex, fmt, 400, `Request body is not valid JSON: ${peek.error}`, 'invalid_json');
+    body = peek.notObject ? null : peek.fields;
+  } else {
+    try {
+      body = raw.length === 0 ? {} : JSON.parse(raw.toString('utf8'));
+    } catch (err) {
+      return sendError(ex, fmt, 400, `Request body is not valid JSON: ${(err as Error).message}`, 'invalid_json');
+    }
   }
+  if (ex.aborted) return;
   if (body === null || typeof body !== 'object' || Array.isArray(body)) {
     return sendError(ex, fmt, 400, 'Request body must be a JSON object', 'invalid_request');
   }
@@ -71,22 +83,31 @@ export async function handleInference(gw: GatewayContext, ex: Exchange, spec: In
   const sse = spec.sse ? spec.sse(ex) : true;
   let ir: IRRequest | undefined;
 
-  const prepare = (target: Target, executor: ProviderExecutor): Prepared => {
+  const assign = spec.assign?.(model);
+
+  const prepare = async (target: Target, executor: ProviderExecutor): Promise<Prepared> => {
     const upstreamStream = stream || executor.alwaysStreams === true;
     if (executor.format === fmt) {
-      const out = spec.passthroughBody ? spec.passthroughBody(raw, obj, target) : withModel(raw, obj, target.upstreamModel);
-      return {
-        body: out,
-        shaper: passthroughShaper(fmt, sse ? 'text/event-stream' : 'application/json'),
-        upstreamStream,
-        upstreamSse: sse,
-      };
+      let out: string | Buffer;
+      if (spec.passthroughBody) out = spec.passthroughBody(offloaded ? offloaded.buffer() : raw, obj, target);
+      else if (obj['model'] === target.upstreamModel) out = offloaded ? offloaded.buffer() : raw;
+      else if (offloaded) out = bodyOf(await offloaded.prepare({ inbound: fmt, upstream: fmt, upstreamModel: target.upstreamModel, upstreamStream, assign, passthrough: true }));
+      else out = withModel(raw, obj, target.upstreamModel);
+      return { body: out, shaper: passthroughShaper(fmt, sse ? 'text/event-stream' : 'application/json'), upstreamStream, upstreamSse: sse };
     }
-    // Decode once per request; a TranslationError (status 400) reaches the client as such.
-    ir ??= getCodec(fmt).decodeRequest(spec.decodable ? spec.decodable(obj, model, stream) : obj);
+    let encoded: string | Buffer;
+    if (offloaded) {
+      const r = await offloaded.prepare({ inbound: fmt, upstream: executor.format, upstreamModel: target.upstreamModel, upstreamStream, assign, passthrough: false });
+      encoded = bodyOf(r);
+      ir ??= r.req;
+    } else {
+      // Decode once per request; a TranslationError (status 400) reaches the client as such.
+      ir ??= getCodec(fmt).decodeRequest(assign ? { ...obj, ...assign } : obj);
+      encoded = encodeFor(executor.format, ir, target.upstreamModel, upstreamStream);
+    }
     return {
-      body: encodeFor(executor.format, ir, target.upstreamModel, upstreamStream),
-      shaper: translatedShaper({ inbound: fmt, upstream: executor.format, req: ir, framing: 'sse', upstreamStreams: upstreamStream && !stream, sse }),
+      body: encoded,
+      shaper: translatedShaper({ inbound: fmt, upstream: executor.format, req: ir!, framing: 'sse', upstreamStreams: upstreamStream && !stream, sse }),
       upstreamStream,
     };
   };
@@ -112,4 +133,12 @@ export function guard(format: FormatName, fn: (ex: Exchange) => Promise<void>): 
       else if (!ex.finished && !ex.aborted) ex.res.close();
     });
   };
+}
+
+/** Large bodies go to a worker above this size (bytes); CLIPROXY_OFFLOAD_THRESHOLD overrides it. */
+const OFFLOAD_THRESHOLD = Number(process.env['CLIPROXY_OFFLOAD_THRESHOLD'] ?? 1024 * 1024);
+
+function bodyOf(r: PrepareResult): Buffer {
+  if (r.error || !r.body) throw Object.assign(new Error(r.error?.message ?? 'translation failed'), { status: r.error?.status ?? 500 });
+  return Buffer.from(r.body.buffer, r.body.byteOffset, r.body.byteLength);
 }

@@ -4,6 +4,7 @@ import type { Exchange } from '../server/exchange.js';
 const ENDPOINTS = [
   'GET /v1/models',
   'POST /v1/chat/completions',
+  'POST /v1/completions',
   'POST /v1/messages',
   'POST /v1/messages/count_tokens',
   'POST /v1/responses',

@@ -30,7 +30,7 @@ export interface RoutedRequest {
   action: UpstreamAction;
   targets: Target[];
   /** Encode the upstream body for this target and its upstream's format. */
-  prepare(target: Target, executor: ProviderExecutor): Prepared;
+  prepare(target: Target, executor: ProviderExecutor): Prepared | Promise<Prepared>;
   /** Client headers an upstream may honour (anthropic-beta, anthropic-version). */
   clientHeaders?: Record<string, string>;
 }
@@ -65,9 +65,10 @@ export async function dispatch(cfg: Config, svc: RoutingServices, rr: RoutedRequ
     }
     let prepared: Prepared;
     try {
-      prepared = rr.prepare(target, executor);
+      prepared = await rr.prepare(target, executor);
     } catch (err) {
       const status = (err as { status?: number }).status ?? 500;
+      if (ex.aborted) return;
       return sendError(ex, rr.inbound, status, (err as Error).message);
     }
     const request = executor.buildRequest({
