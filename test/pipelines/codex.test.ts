@@ -1,7 +1,7 @@
 import t from 'tap';
 import { readFileSync } from 'node:fs';
 import { codec as responses } from '../../pipelines/formats/openai-responses/index.js';
-import { codec, setCodexInstructions, shortNameMap } from '../../pipelines/formats/codex/index.js';
+import { codec, DEFAULT_INSTRUCTIONS, setCodexInstructions, shortNameMap } from '../../pipelines/formats/codex/index.js';
 import type { IREvent, IRRequest } from '../../pipelines/ir.js';
 
 const read = (path: string): string => readFileSync(new URL(`../fixtures/${path}`, import.meta.url), 'utf8');
@@ -77,7 +77,7 @@ t.test('fields the backend rejects are removed; model suffixes pick the effort',
   t.equal(low.model, 'gpt-5-codex');
   t.equal((low.reasoning as any).effort, 'low');
   t.equal(low.service_tier, 'priority');
-  t.equal(low.instructions, '', 'instructions is always a string');
+  t.equal(low.instructions, DEFAULT_INSTRUCTIONS, 'no instructions: a neutral default (the backend requires non-empty ones)');
   t.equal(codec.encodeRequest(responses.decodeRequest({ model: 'gpt-5-codex-mini', input: 'x' })).model, 'gpt-5-codex-mini');
 });
 

@@ -7,7 +7,7 @@ import { codec as responses, decodeResponseBody, decodeSSEText } from '../openai
 import { ResponsesStreamDecoder } from '../openai-responses/stream.js';
 import { encodeCodexRequest, toolNameRestorer } from './request.js';
 
-export { setCodexInstructions, shortNameMap, toolNameRestorer } from './request.js';
+export { DEFAULT_INSTRUCTIONS, setCodexInstructions, shortNameMap, toolNameRestorer } from './request.js';
 export type { CodexInstructionsSource } from './request.js';
 
 /** The answer side optionally takes the request, to give tools whose names

@@ -34,6 +34,9 @@ const REJECTED = [
   'background',
 ];
 
+/** Instructions for requests that bring none (the backend requires some). */
+export const DEFAULT_INSTRUCTIONS = 'You are a helpful assistant.';
+
 /** Returns the official prompt to enforce for a model, or undefined to send the client's instructions as they are. */
 export type CodexInstructionsSource = (model: string) => string | undefined;
 
@@ -58,7 +61,10 @@ export function encodeCodexRequest(req: IRRequest): Record<string, unknown> {
   body.include = ['reasoning.encrypted_content'];
   for (const k of REJECTED) delete body[k];
   if (body.service_tier !== undefined && body.service_tier !== 'priority') delete body.service_tier;
-  if (typeof body.instructions !== 'string') body.instructions = '';
+  // The backend refuses a request without instructions ("Instructions are
+  // required"), and an empty string is no better: clients without a system
+  // prompt get a neutral one.
+  if (typeof body.instructions !== 'string' || !body.instructions.trim()) body.instructions = DEFAULT_INSTRUCTIONS;
 
   let input = body.input;
   if (typeof input === 'string') input = [{ type: 'message', role: 'user', content: [{ type: 'input_text', text: input }] }];
