@@ -94,7 +94,7 @@ async function main(): Promise<void> {
     ].join('\n'),
   );
   // The gateway runs as `npm start` runs it: compiled JavaScript, no loader.
-  execFileSync(process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '-p', root], { stdio: 'inherit' });
+  execFileSync(process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '-p', path.join(root, 'tsconfig.build.json')], { stdio: 'inherit' });
   const gateway = start(['dist/lib/cli.js', '--config', cfg], { LOG_LEVEL: 'warn' });
   await Promise.all([waitForPort(mockPort), waitForPort(gwPort)]);
 
