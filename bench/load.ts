@@ -27,7 +27,6 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
 
-const NL2 = Buffer.from('\n\n');
 
 export async function runLoad(o: LoadOptions): Promise<LoadResult> {
   const u = new URL(o.url);
@@ -51,16 +50,18 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
           continue;
         }
         if (o.stream) {
-          // Count SSE events: each ends with a blank line.
-          let carry = 0;
+          // Count SSE events: each ends with a blank line, i.e. a \n whose
+          // previous line was empty (\n\n or \r\n\r\n), possibly across chunks.
+          let last1 = 0;
+          let last2 = 0;
           for await (const chunk of res.body as AsyncIterable<Buffer>) {
-            let idx = chunk.indexOf(NL2);
-            if (carry && chunk[0] === 10) events++;
-            while (idx !== -1) {
-              events++;
-              idx = chunk.indexOf(NL2, idx + 2);
+            for (let i = chunk.indexOf(10); i !== -1; i = chunk.indexOf(10, i + 1)) {
+              const b1 = i >= 1 ? chunk[i - 1] : last1;
+              if (b1 === 10) events++;
+              else if (b1 === 13 && (i >= 2 ? chunk[i - 2] : i === 1 ? last1 : last2) === 10) events++;
             }
-            carry = chunk[chunk.length - 1] === 10 ? 1 : 0;
+            last2 = chunk.length >= 2 ? chunk[chunk.length - 2]! : last1;
+            last1 = chunk[chunk.length - 1]!;
           }
         } else {
           await res.body.arrayBuffer();

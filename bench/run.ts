@@ -1,117 +1,114 @@
-// `npm run bench`: mock upstream and gateway in their own processes, load from
-// this one, all on loopback. Each scenario runs DIRECT to the mock and THROUGH
-// the gateway in the same run; the table shows the through/direct ratio.
+// `npm run bench`: mock upstreams and the gateway in their own processes, load
+// from this one, all on loopback. Each scenario runs DIRECT to the mock (in the
+// upstream's own format) and THROUGH the gateway (in the client's format) in
+// the same run; the table shows the through/direct ratio.
 // BENCH_SECONDS (default 5) sets the length of each measured phase.
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runLoad, type LoadResult } from './load.js';
+import { freePort, peakRssMb, start, stop, stopAll, waitForPort } from './procs.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
-const children: ChildProcess[] = [];
+const GW_ARGS = (process.env.GW_NODE_ARGS ?? '').split(' ').filter(Boolean);
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-    s.on('error', reject);
-  });
-}
-
-function start(args: string[], env: Record<string, string> = {}): ChildProcess {
-  const child = spawn(process.execPath, args, { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
-  children.push(child);
-  return child;
-}
-
-async function waitForPort(port: number, timeoutMs = 20_000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (Date.now() < until) {
-    const ok = await new Promise<boolean>((r) => {
-      const s = net.connect(port, '127.0.0.1', () => {
-        s.end();
-        r(true);
-      });
-      s.on('error', () => r(false));
-    });
-    if (ok) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`nothing listening on ${port} after ${timeoutMs} ms`);
-}
-
-function peakRssMb(pid: number): number {
-  try {
-    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Number(m[1]) / 1024 : NaN;
-  } catch {
-    return NaN;
-  }
-}
-
-const chatBody = (stream: boolean, model: string) =>
-  JSON.stringify({ model, stream, messages: [{ role: 'system', content: 'You are terse.' }, { role: 'user', content: 'Say something about foxes.' }] });
+const messages = [{ role: 'system', content: 'You are terse.' }, { role: 'user', content: 'Say something about foxes.' }];
+const bodies = {
+  openai: (model: string, stream: boolean) => JSON.stringify({ model, stream, messages }),
+  claude: (model: string, stream: boolean) => JSON.stringify({ model, stream, max_tokens: 1024, system: 'You are terse.', messages: [{ role: 'user', content: 'Say something about foxes.' }] }),
+  gemini: () => JSON.stringify({ systemInstruction: { parts: [{ text: 'You are terse.' }] }, contents: [{ role: 'user', parts: [{ text: 'Say something about foxes.' }] }] }),
+  responses: (model: string, stream: boolean) => JSON.stringify({ model, stream, store: false, instructions: 'You are terse.', input: [{ role: 'user', content: [{ type: 'input_text', text: 'Say something about foxes.' }] }] }),
+};
 
 interface Row {
   scenario: string;
+  metric: 'rps' | 'eventsPerSec';
   direct: LoadResult;
   through: LoadResult;
-  metric: 'rps' | 'eventsPerSec';
 }
 
-async function measure(url: string, body: string, connections: number, stream: boolean): Promise<LoadResult> {
-  await runLoad({ url, body, connections, seconds: Math.min(1, SECONDS), stream }); // warm-up
-  return runLoad({ url, body, connections, seconds: SECONDS, stream });
+async function measure(url: string, body: string, connections: number, stream: boolean, seconds = SECONDS): Promise<LoadResult> {
+  await runLoad({ url, body, connections, seconds: Math.min(1, seconds), stream }); // warm-up
+  return runLoad({ url, body, connections, seconds, stream });
 }
+
+function gatewayConfig(gwPort: number, mockPort: number): string {
+  const mock = `http://127.0.0.1:${mockPort}`;
+  return `port: ${gwPort}
+host: 127.0.0.1
+openai-compatibility:
+  - name: bench
+    base-url: ${mock}/v1
+    api-key-entries: [{ api-key: sk-bench-1 }, { api-key: sk-bench-2 }]
+    models: [{ name: bench-upstream, alias: bench-model }]
+claude-api-key:
+  - { api-key: sk-ant-bench, base-url: "${mock}", models: [{ name: bench-upstream, alias: bench-claude }] }
+gemini-api-key:
+  - { api-key: AIza-bench, base-url: "${mock}", models: [{ name: bench-upstream, alias: bench-gemini }] }
+codex-api-key:
+  - { api-key: sk-codex-bench, base-url: "${mock}", models: [{ name: bench-upstream, alias: bench-codex }] }
+`;
+}
+
+async function startGateway(mockPort: number, env: Record<string, string> = {}) {
+  const gwPort = await freePort();
+  const cfg = path.join(mkdtempSync(path.join(tmpdir(), 'cliproxy-bench-')), 'config.yaml');
+  writeFileSync(cfg, gatewayConfig(gwPort, mockPort));
+  const proc = start(root, [...GW_ARGS, 'dist/lib/cli.js', '--config', cfg], { LOG_LEVEL: 'warn', ...env });
+  await waitForPort(gwPort);
+  return { proc, url: `http://127.0.0.1:${gwPort}` };
+}
+
+const fmt = (n: number, d = 0) => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
 
 async function main(): Promise<void> {
-  const mockPort = await freePort();
-  const gwPort = await freePort();
-  start(['--import', 'tsx', 'bench/mock-upstream.ts'], { PORT: String(mockPort) });
-  const dir = mkdtempSync(path.join(tmpdir(), 'cliproxy-bench-'));
-  const cfg = path.join(dir, 'config.yaml');
-  writeFileSync(
-    cfg,
-    [
-      `port: ${gwPort}`,
-      'host: 127.0.0.1',
-      'openai-compatibility:',
-      '  - name: bench',
-      `    base-url: http://127.0.0.1:${mockPort}/v1`,
-      '    api-key-entries:',
-      '      - api-key: sk-bench-1',
-      '      - api-key: sk-bench-2',
-      '    models:',
-      '      - name: bench-upstream',
-      '        alias: bench-model',
-    ].join('\n'),
-  );
   // The gateway runs as `npm start` runs it: compiled JavaScript, no loader.
   execFileSync(process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '-p', path.join(root, 'tsconfig.build.json')], { stdio: 'inherit' });
-  const gateway = start(['dist/lib/cli.js', '--config', cfg], { LOG_LEVEL: 'warn' });
-  await Promise.all([waitForPort(mockPort), waitForPort(gwPort)]);
+  const mockPort = await freePort();
+  start(root, ['--import', 'tsx', 'bench/mock-upstream.ts'], { PORT: String(mockPort) });
+  await waitForPort(mockPort);
+  const mock = `http://127.0.0.1:${mockPort}`;
+  const gw = await startGateway(mockPort);
 
-  const direct = `http://127.0.0.1:${mockPort}/v1/chat/completions`;
-  const through = `http://127.0.0.1:${gwPort}/v1/chat/completions`;
   const rows: Row[] = [];
-  const scenario = async (name: string, connections: number, stream: boolean, metric: Row['metric']) => {
-    const d = await measure(direct, chatBody(stream, 'bench-upstream'), connections, stream);
-    const t = await measure(through, chatBody(stream, 'bench-model'), connections, stream);
-    rows.push({ scenario: name, direct: d, through: t, metric });
+  const scenario = async (name: string, metric: Row['metric'], connections: number, stream: boolean, direct: [string, string], through: [string, string]) => {
+    const d = await measure(direct[0], direct[1], connections, stream);
+    const t = await measure(through[0], through[1], connections, stream);
+    rows.push({ scenario: name, metric, direct: d, through: t });
     process.stderr.write(`done: ${name}\n`);
   };
-  await scenario('openai passthrough, non-stream, 50 conns', 50, false, 'rps');
-  await scenario('openai passthrough, stream 20 chunks, 100 streams', 100, true, 'eventsPerSec');
-  const rss = peakRssMb(gateway.pid!);
+  const chat = `${gw.url}/v1/chat/completions`;
+  await scenario('OpenAI → OpenAI-compatible (passthrough), non-stream, 50 conns', 'rps', 50, false, [`${mock}/v1/chat/completions`, bodies.openai('bench-upstream', false)], [chat, bodies.openai('bench-model', false)]);
+  await scenario('OpenAI → OpenAI-compatible (passthrough), stream, 100 streams', 'eventsPerSec', 100, true, [`${mock}/v1/chat/completions`, bodies.openai('bench-upstream', true)], [chat, bodies.openai('bench-model', true)]);
+  await scenario('OpenAI client → Claude upstream, stream, 100 streams', 'eventsPerSec', 100, true, [`${mock}/v1/messages`, bodies.claude('bench-upstream', true)], [chat, bodies.openai('bench-claude', true)]);
+  await scenario('Claude client → Gemini upstream, stream, 100 streams', 'eventsPerSec', 100, true, [`${mock}/v1beta/models/bench-upstream:streamGenerateContent?alt=sse`, bodies.gemini()], [`${gw.url}/v1/messages`, bodies.claude('bench-gemini', true)]);
+  await scenario('Responses client → Codex upstream, stream, 100 streams', 'eventsPerSec', 100, true, [`${mock}/responses`, bodies.responses('bench-upstream', true)], [`${gw.url}/v1/responses`, bodies.responses('bench-codex', true)]);
 
-  const fmt = (n: number, d = 0) => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
+  // Latency translation adds to one non-stream request (1 connection, no queueing).
+  const pass = await measure(chat, bodies.openai('bench-model', false), 1, false, Math.min(3, SECONDS));
+  const translated = await measure(chat, bodies.openai('bench-claude', false), 1, false, Math.min(3, SECONDS));
+  const rss = peakRssMb(gw.proc.pid!);
+  await stop(gw.proc);
+
+  // Small requests' p99 while 10 MB image requests are being translated, with and without the worker.
+  const big = JSON.stringify({ model: 'bench-claude', messages: [{ role: 'user', content: [{ type: 'text', text: 'describe' }, { type: 'image_url', image_url: { url: 'data:image/png;base64,' + Buffer.alloc(7.5 * 1024 * 1024, 3).toString('base64') } }] }] });
+  const offload: Array<{ mode: string; small: LoadResult; large: LoadResult }> = [];
+  for (const [mode, env] of [['worker', {}], ['main thread', { CLIPROXY_OFFLOAD_THRESHOLD: String(1e12) }]] as const) {
+    const g = await startGateway(mockPort, env);
+    const url = `${g.url}/v1/chat/completions`;
+    await runLoad({ url, body: bodies.openai('bench-claude', false), connections: 10, seconds: 1, stream: false });
+    const [small, large] = await Promise.all([
+      runLoad({ url, body: bodies.openai('bench-claude', false), connections: 10, seconds: SECONDS, stream: false }),
+      runLoad({ url, body: big, connections: 2, seconds: SECONDS, stream: false }),
+    ]);
+    offload.push({ mode, small, large });
+    await stop(g.proc);
+    process.stderr.write(`done: offload (${mode})\n`);
+  }
+
   const lines = [
     '| scenario | metric | direct | through | through/direct | p50 direct / through (ms) | p99 direct / through (ms) | errors |',
     '|---|---|---|---|---|---|---|---|',
@@ -124,17 +121,22 @@ async function main(): Promise<void> {
     );
     if (r.metric === 'eventsPerSec') lines.push(`| ${r.scenario} | streams/s | ${fmt(r.direct.rps)} | ${fmt(r.through.rps)} | ${fmt(r.through.rps / r.direct.rps, 2)} | | | |`);
   }
-  lines.push('', `gateway peak RSS: ${fmt(rss, 1)} MB; ${SECONDS}s per phase; node ${process.version}`);
+  lines.push(
+    '',
+    `Non-stream p50 through the gateway, 1 connection: passthrough ${fmt(pass.p50, 2)} ms, translated to Claude ${fmt(translated.p50, 2)} ms (translation adds ${fmt(translated.p50 - pass.p50, 2)} ms).`,
+    '',
+    '| 10 MB image requests translated on | small requests/s | small p50 (ms) | small p99 (ms) | large requests/s | errors |',
+    '|---|---|---|---|---|---|',
+    ...offload.map((o) => `| ${o.mode} | ${fmt(o.small.rps)} | ${fmt(o.small.p50, 1)} | ${fmt(o.small.p99, 1)} | ${fmt(o.large.rps, 1)} | ${o.small.errors + o.large.errors} |`),
+    '',
+    `gateway peak RSS (first gateway, all stream scenarios): ${fmt(rss, 1)} MB; ${SECONDS}s per phase; node ${process.version}`,
+  );
   process.stdout.write(lines.join('\n') + '\n');
   mkdirSync(path.join(root, 'bench/results'), { recursive: true });
   writeFileSync(
     path.join(root, 'bench/results/latest.json'),
-    JSON.stringify({ date: new Date().toISOString(), seconds: SECONDS, gatewayPeakRssMb: rss, rows }, null, 2),
+    JSON.stringify({ date: new Date().toISOString(), seconds: SECONDS, gatewayPeakRssMb: rss, rows, latency: { passthroughP50: pass.p50, translatedP50: translated.p50 }, offload }, null, 2),
   );
-}
-
-function stopAll(): void {
-  for (const c of children) if (c.exitCode === null) c.kill('SIGTERM');
 }
 
 main()
