@@ -7,6 +7,7 @@ import { log, setDebug } from './logging/logger.js';
 import { closeDispatchers } from './providers/upstream.js';
 import { closeOffload } from './routing/offload.js';
 import { notFound, routes } from './routes.js';
+import type { Credential } from './routing/credentials.js';
 import { buildRuntime, createRoutingServices, type GatewayContext, type Runtime } from './runtime.js';
 import { closeListen, createApp, listen } from './server/app.js';
 import { uwsNative, type us_listen_socket } from './server/uws.js';
@@ -24,6 +25,8 @@ export interface GatewayOptions {
 }
 
 export interface Gateway {
+  /** The context routes and plug-ins (token store, relay) work with. */
+  readonly context: GatewayContext;
   readonly port: number;
   readonly host: string;
   readonly url: string;
@@ -53,8 +56,17 @@ export async function startGateway(opts: GatewayOptions = {}): Promise<Gateway> 
   } else config = defaultConfig();
 
   setDebug(config.debug);
-  let current = buildRuntime(config);
-  const gw: GatewayContext = { runtime: () => current, routing: createRoutingServices() };
+  const sources = new Map<string, Credential[]>();
+  const external = () => [...sources.values()].flat();
+  let current = buildRuntime(config, external());
+  const gw: GatewayContext = {
+    runtime: () => current,
+    routing: createRoutingServices(),
+    setCredentials(source, credentials) {
+      sources.set(source, credentials);
+      current = buildRuntime(current.config, external());
+    },
+  };
 
   const host = opts.host ?? config.host;
   const app = createApp(routes(gw), notFound);
@@ -63,7 +75,7 @@ export async function startGateway(opts: GatewayOptions = {}): Promise<Gateway> 
   openGateways++;
 
   const reload = (next: Config) => {
-    current = buildRuntime(next);
+    current = buildRuntime(next, external());
     setDebug(next.debug);
     if (next.port !== config.port || next.host !== config.host) {
       log.warn('port/host changes take effect after a restart');
@@ -80,6 +92,7 @@ export async function startGateway(opts: GatewayOptions = {}): Promise<Gateway> 
 
   const shownHost = host.includes(':') ? `[${host}]` : host;
   return {
+    context: gw,
     port,
     host,
     url: `http://${shownHost === '0.0.0.0' ? '127.0.0.1' : shownHost}:${port}`,

@@ -19,6 +19,9 @@ export interface GatewayContext {
   /** The current runtime; read it once per request. */
   runtime(): Runtime;
   readonly routing: RoutingServices;
+  /** Replace the credentials one source contributes (token files, relay
+   *  connections, …) and rebuild the runtime; config credentials stay. */
+  setCredentials(source: string, credentials: Credential[]): void;
 }
 
 const OWNERS: Partial<Record<Credential['provider'], string>> = {
@@ -34,8 +37,8 @@ function ownerOf(c: Credential): string {
   return OWNERS[c.provider] ?? c.provider;
 }
 
-export function buildRuntime(config: Config): Runtime {
-  const credentials = credentialsFromConfig(config);
+export function buildRuntime(config: Config, external: Credential[] = []): Runtime {
+  const credentials = [...credentialsFromConfig(config), ...external];
   return {
     config,
     credentials,

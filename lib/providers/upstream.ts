@@ -42,6 +42,8 @@ export async function closeDispatchers(): Promise<void> {
 }
 
 export interface UpstreamRequest {
+  /** A non-HTTP transport (the AI Studio WebSocket relay) answers through the same sink. */
+  transport?: (req: UpstreamRequest, sink: UpstreamSink) => UpstreamCall;
   url: string;
   method?: string;
   headers: Record<string, string>;

@@ -2,6 +2,7 @@
 // answer to the client, or report a failure the dispatcher may retry. Nothing
 // reaches the client before the first upstream byte of a 2xx answer, so a
 // failed try leaves the client untouched.
+import type { IRUsage } from '../../pipelines/ir.js';
 import type { Exchange, StreamWriter } from '../server/exchange.js';
 import { callUpstream, type UpstreamRequest } from '../providers/upstream.js';
 
@@ -17,12 +18,14 @@ export interface ResponseShaper {
   end(): string | Buffer;
   /** Upstream broke mid-stream: a final error event in the client's format. */
   streamError(message: string): string;
+  /** Token usage the answer reported, once it is complete (undefined when unknown). */
+  usage?(): IRUsage | undefined;
   /** A whole non-stream upstream body → client status and body. */
   whole(status: number, body: Buffer, contentType: string | undefined): { status: number; body: string | Buffer; contentType: string };
 }
 
 export type AttemptResult =
-  | { kind: 'done' }
+  | { kind: 'done'; status: number; streamFailed?: boolean }
   | { kind: 'aborted' }
   | { kind: 'http-error'; status: number; body: string; headers: Record<string, string | string[] | undefined> }
   | { kind: 'network-error'; message: string };
@@ -80,7 +83,7 @@ export function runAttempt({ ex, request, stream, shaper, keepAliveMs, onCommit 
       }
     };
 
-    const call = callUpstream(request, {
+    const call = (request.transport ?? callUpstream)(request, {
       onStart(s, headers) {
         status = s;
         upstreamHeaders = headers;
@@ -113,20 +116,20 @@ export function runAttempt({ ex, request, stream, shaper, keepAliveMs, onCommit 
         if (stream) {
           if (!writer) commitStream();
           writer!.end(shaper.end());
-          return finish({ kind: 'done' });
+          return finish({ kind: 'done', status });
         }
         const whole = shaper.whole(status, Buffer.concat(body), contentType);
         body = [];
         onCommit?.(status);
         ex.send(whole.status, whole.body, { 'content-type': whole.contentType });
-        finish({ kind: 'done' });
+        finish({ kind: 'done', status: whole.status });
       },
       onError(err) {
         if (ex.aborted) return finish({ kind: 'aborted' });
         if (writer) {
           // Too late to retry: close the client's stream with an error event it understands.
           writer.end(shaper.streamError(`upstream connection failed mid-stream: ${err.message}`));
-          return finish({ kind: 'done' });
+          return finish({ kind: 'done', status, streamFailed: true });
         }
         finish({ kind: 'network-error', message: err.message || String(err) });
       },

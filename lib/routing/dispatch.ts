@@ -1,7 +1,7 @@
 // Run one client request over the credentials that serve its model: pick,
 // try, and on a retryable failure rotate to the next credential — only ever
 // before the first byte went to the client.
-import type { FormatName } from '../../pipelines/ir.js';
+import type { FormatName, IRUsage } from '../../pipelines/ir.js';
 import { sendError, sendUpstreamError } from '../api/errors.js';
 import type { Config } from '../config/types.js';
 import { log } from '../logging/logger.js';
@@ -19,6 +19,23 @@ const RETRY_STATUS = new Set([403, 408, 500, 502, 503, 504]);
 export interface RoutingServices {
   selector: Selector;
   cooldowns: Cooldowns;
+  /** Hears every finished request (usage statistics, metrics). */
+  observe?: (record: RequestRecord) => void;
+}
+
+export interface RequestRecord {
+  /** "POST /v1/chat/completions" */
+  api: string;
+  model: string;
+  provider?: string;
+  credentialId?: string;
+  credentialLabel?: string;
+  status: number;
+  ok: boolean;
+  stream: boolean;
+  latencyMs: number;
+  /** Reads the answer's token usage (parses only when called). */
+  usage: () => IRUsage | undefined;
 }
 
 /** What the API layer hands to the dispatcher. */
@@ -51,12 +68,14 @@ export async function dispatch(cfg: Config, svc: RoutingServices, rr: RoutedRequ
   let retriesLeft = cfg.requestRetry;
   let last: AttemptResult | undefined;
   let lastFormat: FormatName = rr.inbound;
+  let lastTarget: Target | undefined;
 
   for (;;) {
     if (ex.aborted) return;
     const target = svc.selector.pick(model, targets, tried, cfg.routing.strategy, cooling);
     if (!target) break;
     const cred = target.credential;
+    lastTarget = target;
     tried.add(cred.id);
     const executor = executorFor(cred.provider);
     if (!executor) {
@@ -87,7 +106,8 @@ export async function dispatch(cfg: Config, svc: RoutingServices, rr: RoutedRequ
       shaper: prepared.shaper,
       keepAliveMs: cfg.streamKeepAliveSeconds * 1000,
     });
-    if (result.kind === 'done' || result.kind === 'aborted') return;
+    if (result.kind === 'aborted') return observe(svc, rr, 499, target, undefined);
+    if (result.kind === 'done') return observe(svc, rr, result.streamFailed ? 502 : result.status, target, prepared.shaper);
     last = result;
     lastFormat = executor.format;
 
@@ -107,16 +127,38 @@ export async function dispatch(cfg: Config, svc: RoutingServices, rr: RoutedRequ
     retriesLeft--;
   }
 
-  if (ex.aborted) return;
+  if (ex.aborted) return observe(svc, rr, 499, lastTarget, undefined);
+  let status: number;
   if (last?.kind === 'http-error' && !(last.status === 429 && cooling && svc.selector.soonestReset(targets) > 0)) {
-    return sendUpstreamError(ex, rr.inbound, last.status, last.body, lastFormat);
+    status = last.status;
+    sendUpstreamError(ex, rr.inbound, last.status, last.body, lastFormat);
+  } else if (last?.kind === 'network-error') {
+    status = 502;
+    sendError(ex, rr.inbound, 502, `upstream unreachable: ${last.message}`);
+  } else {
+    const waitMs = svc.selector.soonestReset(targets);
+    status = waitMs > 0 ? 429 : 503;
+    if (waitMs > 0) sendCooldown(ex, model, waitMs);
+    else sendError(ex, rr.inbound, 503, `no available credential for model ${model}`);
   }
-  if (last?.kind === 'network-error') {
-    return sendError(ex, rr.inbound, 502, `upstream unreachable: ${last.message}`);
-  }
-  const waitMs = svc.selector.soonestReset(targets);
-  if (waitMs > 0) return sendCooldown(ex, model, waitMs);
-  sendError(ex, rr.inbound, 503, `no available credential for model ${model}`);
+  observe(svc, rr, status, lastTarget, undefined);
+}
+
+function observe(svc: RoutingServices, rr: RoutedRequest, status: number, target: Target | undefined, shaper: ResponseShaper | undefined): void {
+  if (!svc.observe) return;
+  const path = rr.ex.url;
+  svc.observe({
+    api: `${rr.ex.method} ${path}`,
+    model: rr.model,
+    provider: target?.credential.provider,
+    credentialId: target?.credential.id,
+    credentialLabel: target?.credential.label,
+    status,
+    ok: status >= 200 && status < 400,
+    stream: rr.stream,
+    latencyMs: performance.now() - rr.ex.startedAt,
+    usage: () => shaper?.usage?.(),
+  });
 }
 
 function sendCooldown(ex: Exchange, model: string, waitMs: number): void {

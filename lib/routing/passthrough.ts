@@ -1,21 +1,81 @@
 // Same format in and out: the request only gets the upstream model name, and
 // the answer's bytes go to the client untouched — no parse of the stream.
-import { getCodec } from '../../pipelines/index.js';
-import type { FormatName } from '../../pipelines/ir.js';
+// Usage is read afterwards, only when asked for, from the first and last
+// bytes the stream carried (usage lives at a stream's start and end).
+import { createFramer, decodeStreamBody, foldEvents, getCodec } from '../../pipelines/index.js';
+import type { FormatName, IREvent, IRUsage } from '../../pipelines/ir.js';
 import type { ResponseShaper } from './attempt.js';
 
 const EMPTY = Buffer.alloc(0);
+const HEAD = 4 * 1024;
+const TAIL = 32 * 1024;
 
 export function passthroughShaper(format: FormatName, streamContentType = 'text/event-stream'): ResponseShaper {
   const codec = getCodec(format);
+  const sse = streamContentType.startsWith('text/event-stream');
+  let head: Buffer[] = [];
+  let headSize = 0;
+  let tail: Buffer[] = [];
+  let tailSize = 0;
+  let whole: Buffer | undefined;
   return {
     streamContentType,
-    sse: streamContentType.startsWith('text/event-stream'),
-    chunk: (data) => data,
+    sse,
+    chunk(data) {
+      if (headSize < HEAD) {
+        head.push(data);
+        headSize += data.length;
+      } else {
+        tail.push(data);
+        tailSize += data.length;
+        while (tailSize - tail[0]!.length > TAIL) tailSize -= tail.shift()!.length;
+      }
+      return data;
+    },
     end: () => EMPTY,
     streamError: (message) => codec.encodeStreamError({ status: 502, message }),
-    whole: (status, body, contentType) => ({ status, body, contentType: contentType ?? 'application/json' }),
+    whole(status, body, contentType) {
+      whole = body;
+      return { status, body, contentType: contentType ?? 'application/json' };
+    },
+    usage(): IRUsage | undefined {
+      try {
+        if (whole) return foldEvents(codec.decodeResponse(JSON.parse(whole.toString('utf8')))).usage;
+        return usageFromStream(format, Buffer.concat(head), Buffer.concat(tail), sse);
+      } catch {
+        return undefined;
+      } finally {
+        head = [];
+        tail = [];
+      }
+    },
   };
+}
+
+function usageFromStream(format: FormatName, head: Buffer, tail: Buffer, sse: boolean): IRUsage | undefined {
+  const codec = getCodec(format);
+  let usage: IRUsage | undefined;
+  const take = (events: IREvent[]) => {
+    for (const ev of events) {
+      if (ev.type === 'usage') usage = { ...usage, ...ev.usage };
+      else if (ev.type === 'finish' && ev.usage) usage = { ...usage, ...ev.usage };
+    }
+  };
+  const framing = sse ? 'sse' : 'json-array';
+  take(decodeStreamBody(codec, framing, head));
+  if (tail.length > 0) {
+    // The tail starts mid-event: skip to the first frame boundary.
+    const text = tail.toString('utf8');
+    const cut = sse ? text.search(/\r?\n\r?\n/) : text.indexOf('\n');
+    if (cut >= 0) {
+      const framer = createFramer('sse');
+      const decoder = codec.createStreamDecoder();
+      const rest = sse ? text.slice(cut).replace(/^\s+/, '') : '[' + text.slice(cut + 1);
+      const frames = sse ? framer.push(rest).concat(framer.end()) : createFramer('json-array').push(rest);
+      for (const f of frames) take(decoder.push(f));
+    }
+  }
+  return usage;
 }
 
 /** The client body with only its model replaced; the original bytes when nothing changes. */

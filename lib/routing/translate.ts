@@ -2,7 +2,7 @@
 // request, encoded for each upstream tried, and the answer is translated back
 // chunk by chunk (stream) or folded and encoded once (non-stream).
 import { decodeStreamBody, getCodec, StreamTranslator, translateEvents, translateResponse, type Framing } from '../../pipelines/index.js';
-import type { FormatName, IREvent, IRRequest } from '../../pipelines/ir.js';
+import type { FormatName, IREvent, IRRequest, IRUsage } from '../../pipelines/ir.js';
 import type { ResponseShaper } from './attempt.js';
 
 export interface TranslateOptions {
@@ -21,16 +21,23 @@ export function translatedShaper(o: TranslateOptions): ResponseShaper {
   const inbound = getCodec(o.inbound);
   const upstream = getCodec(o.upstream);
   const sse = o.sse !== false;
-  const t = new StreamTranslator({ upstream, inbound, req: o.req, framing: o.framing, sse: o.sse, onEvent: o.onEvent });
+  let usage: IRUsage | undefined;
+  const onEvent = (ev: IREvent) => {
+    if (ev.type === 'usage') usage = ev.usage;
+    else if (ev.type === 'finish' && ev.usage) usage = ev.usage;
+    o.onEvent?.(ev);
+  };
+  const t = new StreamTranslator({ upstream, inbound, req: o.req, framing: o.framing, sse: o.sse, onEvent });
   return {
     streamContentType: sse ? 'text/event-stream' : 'application/json',
     sse,
     chunk: (data) => t.push(data),
     end: () => t.end(),
     streamError: (message) => t.error(502, message),
+    usage: () => usage,
     whole(status, body) {
-      const r = o.upstreamStreams ? translateEvents(inbound, decodeStreamBody(upstream, o.framing, body), o.req) : translateResponse(upstream, inbound, body, o.req);
-      if (r.response && o.onEvent && r.response.usage) o.onEvent({ type: 'usage', usage: r.response.usage });
+      const r = o.upstreamStreams ? translateEvents(inbound, decodeStreamBody(upstream, o.framing, body, o.req), o.req) : translateResponse(upstream, inbound, body, o.req);
+      if (r.response?.usage) onEvent({ type: 'usage', usage: r.response.usage });
       return { status: r.status === 200 ? status : r.status, body: JSON.stringify(r.body), contentType: 'application/json' };
     },
   };
