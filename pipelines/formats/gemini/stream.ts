@@ -237,6 +237,7 @@ export class GeminiStreamEncoder implements StreamEncoder {
   private readonly sse: boolean;
   private sent = 0;
   private finished = false;
+  private failed = false;
   private closed = false;
   private id: string;
   private model: string;
@@ -265,7 +266,8 @@ export class GeminiStreamEncoder implements StreamEncoder {
   }
 
   push(ev: IREvent): string {
-    if (this.closed || (this.finished && ev.type !== 'usage')) return '';
+    // After the finish only a late usage report goes out; after an error frame, nothing.
+    if (this.closed || this.failed || (this.finished && ev.type !== 'usage')) return '';
     switch (ev.type) {
       case 'start':
         if (ev.id) this.id = ev.id;
@@ -302,6 +304,7 @@ export class GeminiStreamEncoder implements StreamEncoder {
         return this.finish(encodeFinishReason(ev.reason, ev.rawReason));
       case 'error':
         this.finished = true;
+        this.failed = true;
         return this.frame(errorBody({ status: ev.status, message: ev.message, ...(ev.code ? { code: ev.code } : {}) }).body as Json);
     }
   }
