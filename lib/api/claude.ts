@@ -1,7 +1,8 @@
 // Anthropic Messages surface: what Claude Code and the Anthropic SDK call.
 import { getCodec } from '../../pipelines/index.js';
-import { countTokensEstimate } from '../../pipelines/formats/claude/index.js';
+import { countTokensEstimate, foldSystemMessages } from '../../pipelines/formats/claude/index.js';
 import { TranslationError } from '../../pipelines/ir.js';
+import type { Target } from '../routing/registry.js';
 import type { GatewayContext } from '../runtime.js';
 import type { Exchange } from '../server/exchange.js';
 import { sendError } from './errors.js';
@@ -14,8 +15,17 @@ export function messages(gw: GatewayContext): (ex: Exchange) => void {
       action: 'generate',
       model: (body) => body['model'],
       stream: (body) => body['stream'] === true,
+      passthroughBody: claudePassthrough,
     }),
   );
+}
+
+/** Claude → Claude: piped, but `role: "system"` messages (Claude Code 2.1)
+ *  are folded away first, as the Messages API refuses them. Bodies large
+ *  enough to be parsed in a worker carry no messages here and go unchanged. */
+function claudePassthrough(_raw: Buffer, body: Record<string, unknown>, target: Target): string | undefined {
+  const folded = foldSystemMessages(body);
+  return folded ? JSON.stringify({ ...folded, model: target.upstreamModel }) : undefined;
 }
 
 /** count_tokens: a Claude upstream counts; for any other upstream the gateway estimates. */
@@ -26,6 +36,7 @@ export function countTokens(gw: GatewayContext): (ex: Exchange) => void {
       action: 'count-tokens',
       model: (body) => body['model'],
       stream: () => false,
+      passthroughBody: claudePassthrough,
       local(body, targets, ex) {
         if (targets.length > 0) return false;
         try {

@@ -29,8 +29,8 @@ export interface InferenceSpec {
   assign?(model: string): Record<string, unknown>;
   /** Answer locally instead of going upstream (return true when it did). */
   local?(body: Record<string, unknown>, targets: Target[], ex: Exchange): boolean;
-  /** Same-format body for a target (default: replace the model field). */
-  passthroughBody?(raw: Buffer, body: Record<string, unknown>, target: Target): string | Buffer;
+  /** Same-format body for a target; undefined = the default (replace the model field). */
+  passthroughBody?(raw: Buffer, body: Record<string, unknown>, target: Target): string | Buffer | undefined;
 }
 
 export async function handleInference(gw: GatewayContext, ex: Exchange, spec: InferenceSpec): Promise<void> {
@@ -88,11 +88,12 @@ export async function handleInference(gw: GatewayContext, ex: Exchange, spec: In
   const prepare = async (target: Target, executor: ProviderExecutor): Promise<Prepared> => {
     const upstreamStream = stream || executor.alwaysStreams === true;
     if (executor.format === fmt) {
-      let out: string | Buffer;
-      if (spec.passthroughBody) out = spec.passthroughBody(offloaded ? offloaded.buffer() : raw, obj, target);
-      else if (obj['model'] === target.upstreamModel) out = offloaded ? offloaded.buffer() : raw;
-      else if (offloaded) out = bodyOf(await offloaded.prepare({ inbound: fmt, upstream: fmt, upstreamModel: target.upstreamModel, upstreamStream, assign, passthrough: true }));
-      else out = withModel(raw, obj, target.upstreamModel);
+      let out: string | Buffer | undefined = spec.passthroughBody?.(offloaded ? offloaded.buffer() : raw, obj, target);
+      if (out === undefined) {
+        if (obj['model'] === target.upstreamModel) out = offloaded ? offloaded.buffer() : raw;
+        else if (offloaded) out = bodyOf(await offloaded.prepare({ inbound: fmt, upstream: fmt, upstreamModel: target.upstreamModel, upstreamStream, assign, passthrough: true }));
+        else out = withModel(raw, obj, target.upstreamModel);
+      }
       return { body: out, shaper: passthroughShaper(fmt, sse ? 'text/event-stream' : 'application/json'), upstreamStream, upstreamSse: sse };
     }
     let encoded: string | Buffer;
