@@ -337,10 +337,12 @@ export class GeminiStreamEncoder implements StreamEncoder {
     if (this.closed) return '';
     this.closed = true;
     let out = '';
-    // Gemini CLI treats a stream without finishReason as broken, so one is always sent.
-    if (!this.finished && (this.sent > 0 || this.calls.size > 0 || this.sigs.pending)) out += this.finish('STOP');
+    // Gemini CLI treats a stream without finishReason as broken, so one is
+    // always sent, also when nothing else was (an answer cut right after its
+    // start, or an empty one): Google never answers with no chunk at all.
+    if (!this.finished) out += this.finish('STOP');
     this.finished = true;
-    if (!this.sse) out += this.sent === 0 ? '[]' : ']';
+    if (!this.sse) out += ']';
     return out;
   }
 }
