@@ -73,6 +73,12 @@ function finish(raw: RawConfig, doc: Document, w: Walk): Config {
   };
 
   checkUrl(['proxy-url'], raw.proxyUrl, 'proxy');
+  for (const [name, key] of [['gemini-cli', 'geminiCli'], ['claude', 'claude'], ['codex', 'codex'], ['qwen', 'qwen'], ['iflow', 'iflow']] as const) {
+    const e = raw.oauthEndpoints[key];
+    for (const [field, value] of [['auth-url', e.authUrl], ['token-url', e.tokenUrl], ['device-url', e.deviceUrl], ['userinfo-url', e.userinfoUrl], ['api-url', e.apiUrl], ['projects-url', e.projectsUrl], ['service-usage-url', e.serviceUsageUrl]] as const) {
+      checkUrl(['oauth-endpoints', name, field], value, 'base');
+    }
+  }
   for (const [i, k] of raw.geminiApiKey.entries()) {
     if (!k.apiKey) bad(['gemini-api-key', i], 'api-key is required');
     checkUrl(['gemini-api-key', i, 'base-url'], k.baseUrl, 'base');

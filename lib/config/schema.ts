@@ -23,6 +23,21 @@ function obj(fields: Record<string, Field>, strict = true): Schema {
   return { kind: 'object', strict, fields };
 }
 
+/** One login provider's hosts; keys a provider does not use are ignored. */
+function oauthEndpoints(callbackPort: number): Schema {
+  return obj({
+    'auth-url': { key: 'authUrl', schema: str },
+    'token-url': { key: 'tokenUrl', schema: str },
+    'device-url': { key: 'deviceUrl', schema: str },
+    'userinfo-url': { key: 'userinfoUrl', schema: str },
+    'api-url': { key: 'apiUrl', schema: str },
+    'projects-url': { key: 'projectsUrl', schema: str },
+    'service-usage-url': { key: 'serviceUsageUrl', schema: str },
+    // 0 = any free port (tests); the redirect URI follows the port used.
+    'callback-port': { key: 'callbackPort', schema: { kind: 'int', min: 0, max: 65535 }, default: callbackPort },
+  });
+}
+
 export const DEFAULT_MAX_BODY = 50 * 1024 * 1024;
 
 export const configSchema: Schema = obj(
@@ -56,6 +71,18 @@ export const configSchema: Schema = obj(
       key: 'routing',
       schema: obj({
         strategy: { key: 'strategy', schema: { kind: 'enum', values: ['round-robin', 'fill-first'] }, default: 'round-robin' },
+      }),
+    },
+    // Addition: OAuth and account API hosts per login provider, so tests and
+    // private deployments can point them elsewhere. Empty = the provider's own.
+    'oauth-endpoints': {
+      key: 'oauthEndpoints',
+      schema: obj({
+        'gemini-cli': { key: 'geminiCli', schema: oauthEndpoints(8085) },
+        claude: { key: 'claude', schema: oauthEndpoints(54545) },
+        codex: { key: 'codex', schema: oauthEndpoints(1455) },
+        qwen: { key: 'qwen', schema: oauthEndpoints(0) },
+        iflow: { key: 'iflow', schema: oauthEndpoints(11451) },
       }),
     },
     'remote-management': {

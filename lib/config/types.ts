@@ -55,6 +55,20 @@ export interface QuotaExceeded {
   switchPreviewModel: boolean;
 }
 
+/** OAuth and API hosts of one login provider ('' = the provider's default). */
+export interface OAuthEndpoints {
+  authUrl: string;
+  tokenUrl: string;
+  deviceUrl: string;
+  userinfoUrl: string;
+  apiUrl: string;
+  projectsUrl: string;
+  serviceUsageUrl: string;
+  callbackPort: number;
+}
+
+export type OAuthProvider = 'geminiCli' | 'claude' | 'codex' | 'qwen' | 'iflow';
+
 export type RoutingStrategy = 'round-robin' | 'fill-first';
 
 export interface Config {
@@ -75,6 +89,7 @@ export interface Config {
   wsAuth: boolean;
   forceGpt5Codex: boolean;
   routing: { strategy: RoutingStrategy };
+  oauthEndpoints: Record<OAuthProvider, OAuthEndpoints>;
   remoteManagement: RemoteManagement;
   geminiApiKey: GeminiKey[];
   claudeApiKey: ClaudeKey[];
