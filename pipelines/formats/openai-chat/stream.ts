@@ -212,6 +212,9 @@ export class ChatStreamEncoder implements StreamEncoder {
 
   push(ev: IREvent): string {
     if (this.closed) return '';
+    // After the finish chunk the stream only waits for usage (or an error):
+    // content arriving late has no place after finish_reason.
+    if (this.finished && ev.type !== 'usage' && ev.type !== 'error') return '';
     switch (ev.type) {
       case 'start':
         return this.begin(ev.id, ev.model, ev.created);
