@@ -134,6 +134,9 @@ export function functionItem(
 ): Obj {
   const custom = ctx.custom.has(name);
   const ns = ctx.ns[name];
+  // A client pairs its output with call_id; an upstream call without an id
+  // gets one derived from the item, the same in the added and done events.
+  if (!callId) callId = `call_${base}_${index}`;
   const item: Obj = custom
     ? { id: `ctc_${base}_${index}`, type: 'custom_tool_call', status, call_id: callId, name: ns ? ns[1] : name, input: unwrapCustomInput(args) }
     : { id: `fc_${base}_${index}`, type: 'function_call', status, arguments: args, call_id: callId, name: ns ? ns[1] : name };
