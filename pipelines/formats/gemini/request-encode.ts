@@ -81,17 +81,26 @@ function encodeContents(messages: IRMessage[], upName: (n: string) => string, op
     else turns.push({ role, parts: [...m.content] });
   }
   const contents: Json[] = [];
+  // A turn that encodes to nothing (an empty assistant message, one holding
+  // only unsigned empty thoughts) leaves its neighbours side by side: they
+  // become one turn, so roles still alternate.
+  const add = (role: 'user' | 'model', parts: Json[]): void => {
+    if (!parts.length) return;
+    const last = contents[contents.length - 1];
+    if (last && last.role === role) (last.parts as Json[]).push(...parts);
+    else contents.push({ role, parts });
+  };
   let calls: IRToolCallPart[] = [];
   for (const turn of turns) {
     if (turn.role === 'model') {
       const parts = encodeModelParts(turn.parts, upName, opts);
       calls = turn.parts.filter((p): p is IRToolCallPart => p.type === 'tool-call');
-      if (parts.length) contents.push({ role: 'model', parts });
+      add('model', parts);
       continue;
     }
     const parts = encodeUserParts(turn.parts, calls, upName, opts);
     calls = [];
-    if (parts.length) contents.push({ role: 'user', parts });
+    add('user', parts);
   }
   // A conversation may not open with the model (prefilled history from some clients).
   if (contents[0]?.role === 'model') contents.unshift({ role: 'user', parts: [{ text: '' }] });
