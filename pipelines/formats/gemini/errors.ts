@@ -61,13 +61,19 @@ function retryHint(err: Json): number | undefined {
   return m ? parseDurationMs(m[1]!) : undefined;
 }
 
+/** An HTTP error status, or undefined for anything else (0, 200, 302, a code that is no status). */
+function errorStatus(n: number | undefined): number | undefined {
+  return n !== undefined && Number.isInteger(n) && n >= 400 && n <= 599 ? n : undefined;
+}
+
 /** An already parsed error body (object, or Gemini CLI's one-element array). */
 export function decodeErrorObject(body: unknown, status: number): IRError {
   const root = Array.isArray(body) ? body.find(isObj) : body;
   const e = isObj(root) ? root.error : undefined;
+  const st = errorStatus(status);
   if (isObj(e)) {
     const code = num(e.code);
-    const out: IRError = { status: status || code || 500, message: str(e.message) ?? (str(e.status) ?? 'upstream error') };
+    const out: IRError = { status: st ?? errorStatus(code) ?? 500, message: str(e.message) ?? (str(e.status) ?? 'upstream error') };
     const name = str(e.status);
     if (name) {
       out.code = name;
@@ -77,9 +83,9 @@ export function decodeErrorObject(body: unknown, status: number): IRError {
     if (retry !== undefined) out.retryAfterMs = retry;
     return out;
   }
-  if (typeof e === 'string') return { status: status || 500, message: e };
-  if (isObj(root) && typeof root.message === 'string') return { status: status || 500, message: root.message };
-  return { status: status || 500, message: `upstream returned status ${status || 500}` };
+  if (typeof e === 'string') return { status: st ?? 500, message: e };
+  if (isObj(root) && typeof root.message === 'string') return { status: st ?? 500, message: root.message };
+  return { status: st ?? 500, message: `upstream returned status ${status || 500}` };
 }
 
 /** Any upstream error text → IRError; never throws. */
@@ -94,7 +100,7 @@ export function decodeError(status: number, body: string): IRError {
     }
   }
   const message = text ? text.replace(/<[^>]*>/g, ' ').replace(/\s+/g, ' ').trim().slice(0, 2000) : '';
-  return { status: status || 500, message: message || `upstream returned status ${status || 500}` };
+  return { status: errorStatus(status) ?? 500, message: message || `upstream returned status ${status || 500}` };
 }
 
 const GOOGLE_CODE = /^[A-Z][A-Z_]+$/;
