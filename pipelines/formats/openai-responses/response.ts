@@ -245,8 +245,13 @@ export function encodeResponse(res: IRResponse, req: IRRequest): unknown {
 
 // ── errors ──────────────────────────────────────────────────────────────────
 
+/** An HTTP error status, else 500 (an IRError may carry 0 or a provider code that is no status). */
+function httpErrorStatus(status: number): number {
+  return Number.isInteger(status) && status >= 400 && status <= 599 ? status : 500;
+}
+
 export function decodeError(status: number, body: string): IRError {
-  const st = status >= 400 ? status : 500;
+  const st = httpErrorStatus(status);
   let message: string | undefined;
   let type: string | undefined;
   let code: string | undefined;
@@ -288,7 +293,8 @@ function errorBody(err: IRError): Obj {
 }
 
 export function encodeError(err: IRError): { status: number; body: unknown } {
-  return { status: err.status, body: { error: errorBody(err) } };
+  const status = httpErrorStatus(err.status);
+  return { status, body: { error: errorBody({ ...err, status }) } };
 }
 
 /** An `error` event. The nested `error` object is not in the event's schema,
