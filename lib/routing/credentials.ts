@@ -19,6 +19,10 @@ export interface Credential {
   accessToken?: string;
   /** ChatGPT account id (Codex OAuth). */
   accountId?: string;
+  /** Google Cloud project (Gemini CLI / Code Assist). */
+  projectId?: string;
+  /** Credentials of one account (Gemini CLI projects of one login) share a group. */
+  group?: string;
   proxyUrl: string;
   headers: Record<string, string>;
   /** client model name → upstream model name */
