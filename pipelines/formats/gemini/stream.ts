@@ -270,6 +270,8 @@ export class GeminiStreamEncoder implements StreamEncoder {
     if (this.closed || this.failed || (this.finished && ev.type !== 'usage')) return '';
     switch (ev.type) {
       case 'start':
+        // Chunks already sent named the response: a late start must not rename it.
+        if (this.sent > 0) return '';
         if (ev.id) this.id = ev.id;
         if (ev.model) this.model = ev.model;
         return '';
