@@ -6,6 +6,7 @@ import { watchConfig, type ConfigWatcher } from './config/watch.js';
 import { log, setDebug } from './logging/logger.js';
 import { closeDispatchers } from './providers/upstream.js';
 import { closeOffload } from './routing/offload.js';
+import { RelayHub } from './relay/hub.js';
 import { notFound, routes } from './routes.js';
 import type { Credential } from './routing/credentials.js';
 import { buildRuntime, createRoutingServices, type GatewayContext, type Runtime } from './runtime.js';
@@ -69,7 +70,8 @@ export async function startGateway(opts: GatewayOptions = {}): Promise<Gateway> 
   };
 
   const host = opts.host ?? config.host;
-  const app = createApp(routes(gw), notFound);
+  const relay = new RelayHub(gw);
+  const app = createApp(routes(gw), notFound, [relay.route()]);
   const { socket, port } = await listen(app, host, opts.port ?? config.port);
   let listenSocket: us_listen_socket | undefined = socket;
   openGateways++;
@@ -77,6 +79,7 @@ export async function startGateway(opts: GatewayOptions = {}): Promise<Gateway> 
   const reload = (next: Config) => {
     current = buildRuntime(next, external());
     setDebug(next.debug);
+    relay.configChanged(next);
     if (next.port !== config.port || next.host !== config.host) {
       log.warn('port/host changes take effect after a restart');
     }
@@ -102,6 +105,7 @@ export async function startGateway(opts: GatewayOptions = {}): Promise<Gateway> 
       await watcher?.close();
       if (listenSocket) closeListen(listenSocket);
       listenSocket = undefined;
+      relay.close();
       // Upstream pools are process-wide: drop them with the last gateway.
       if (--openGateways === 0) await Promise.all([closeDispatchers(), closeOffload()]);
     },

@@ -66,6 +66,8 @@ export const configSchema: Schema = obj(
       }),
     },
     'ws-auth': { key: 'wsAuth', schema: bool, default: false },
+    // Addition: how long a request relayed to an AI Studio app may wait for its next frame.
+    'relay-timeout-seconds': { key: 'relayTimeoutSeconds', schema: { kind: 'int', min: 1, max: 86400 }, default: 300 },
     'force-gpt-5-codex': { key: 'forceGpt5Codex', schema: bool, default: false },
     routing: {
       key: 'routing',

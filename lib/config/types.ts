@@ -87,6 +87,7 @@ export interface Config {
   disableCooling: boolean;
   quotaExceeded: QuotaExceeded;
   wsAuth: boolean;
+  relayTimeoutSeconds: number;
   forceGpt5Codex: boolean;
   routing: { strategy: RoutingStrategy };
   oauthEndpoints: Record<OAuthProvider, OAuthEndpoints>;

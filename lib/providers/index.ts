@@ -1,6 +1,7 @@
 // Executor lookup by provider kind.
 import type { ProviderKind } from '../routing/credentials.js';
 import type { ProviderExecutor } from './executor.js';
+import { aistudioExecutor } from './aistudio/executor.js';
 import { claudeExecutor } from './claude/executor.js';
 import { codexExecutor } from './codex/executor.js';
 import { geminiExecutor } from './gemini/executor.js';
@@ -11,6 +12,7 @@ const executors: Partial<Record<ProviderKind, ProviderExecutor>> = {
   claude: claudeExecutor,
   gemini: geminiExecutor,
   codex: codexExecutor,
+  aistudio: aistudioExecutor,
 };
 
 export function executorFor(kind: ProviderKind): ProviderExecutor | undefined {

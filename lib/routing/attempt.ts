@@ -28,7 +28,7 @@ export type AttemptResult =
   | { kind: 'done'; status: number; streamFailed?: boolean }
   | { kind: 'aborted' }
   | { kind: 'http-error'; status: number; body: string; headers: Record<string, string | string[] | undefined> }
-  | { kind: 'network-error'; message: string };
+  | { kind: 'network-error'; message: string; /** The credential itself vanished (a relay socket closed). */ gone?: boolean };
 
 const MAX_ERROR_BODY = 64 * 1024;
 
@@ -131,7 +131,7 @@ export function runAttempt({ ex, request, stream, shaper, keepAliveMs, onCommit 
           writer.end(shaper.streamError(`upstream connection failed mid-stream: ${err.message}`));
           return finish({ kind: 'done', status, streamFailed: true });
         }
-        finish({ kind: 'network-error', message: err.message || String(err) });
+        finish({ kind: 'network-error', message: err.message || String(err), gone: (err as { credentialGone?: boolean }).credentialGone === true });
       },
     });
 

@@ -118,6 +118,10 @@ export async function dispatch(cfg: Config, svc: RoutingServices, rr: RoutedRequ
       }
       continue; // a rate-limited key says nothing about the others: rotate freely
     }
+    if (result.kind === 'network-error' && result.gone) {
+      log.warn({ credential: cred.label, model: target.upstreamModel, error: result.message }, 'credential went away, trying next credential');
+      continue; // the credential no longer exists (relay socket closed): nothing reached the client, rotate freely
+    }
     const retryable = result.kind === 'network-error' || RETRY_STATUS.has(result.status);
     log.warn(
       { credential: cred.label, model: target.upstreamModel, status: result.kind === 'http-error' ? result.status : undefined, error: result.kind === 'network-error' ? result.message : undefined },

@@ -1,4 +1,5 @@
 // The uWebSockets.js application: a route table of Exchange handlers.
+import type { WebSocketBehavior } from 'uWebSockets.js';
 import { log } from '../logging/logger.js';
 import { Exchange } from './exchange.js';
 import { uws, type HttpRequest, type HttpResponse, type TemplatedApp, type us_listen_socket } from './uws.js';
@@ -23,8 +24,21 @@ function wrap(handler: (ex: Exchange) => void) {
   };
 }
 
-export function createApp(routes: Route[], notFound: (ex: Exchange) => void): TemplatedApp {
+/** A WebSocket upgrade route (the AI Studio relay). */
+export interface WsRoute {
+  path: string;
+  /** Each route keeps its own per-socket data type. */
+  behavior: WebSocketBehavior<any>;
+  /** Answers a plain (non-upgrade) GET on the path. */
+  plain?: (ex: Exchange) => void;
+}
+
+export function createApp(routes: Route[], notFound: (ex: Exchange) => void, wsRoutes: WsRoute[] = []): TemplatedApp {
   const app = uws.App();
+  for (const w of wsRoutes) {
+    app.ws(w.path, w.behavior);
+    if (w.plain) app.get(w.path, wrap(w.plain));
+  }
   for (const r of routes) app[r.method](r.path, wrap(r.handler));
   app.any('/*', wrap(notFound));
   return app;
