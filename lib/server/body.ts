@@ -28,12 +28,15 @@ export function readBody(ex: Exchange, limit: number): Promise<Buffer> {
         return;
       }
       if (isLast) {
+        let body: Buffer;
         if (parts.length === 0) {
-          resolve(Buffer.from(chunk.slice(0)));
+          body = Buffer.from(chunk.slice(0));
         } else {
           parts.push(Buffer.from(chunk.slice(0)));
-          resolve(Buffer.concat(parts, size));
+          body = Buffer.concat(parts, size);
         }
+        ex.tap?.requestBody?.(body);
+        resolve(body);
       } else {
         parts.push(Buffer.from(chunk.slice(0)));
       }

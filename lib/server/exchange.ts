@@ -13,6 +13,12 @@ export interface StreamWriter {
   readonly bytesWritten: number;
 }
 
+/** Sees what goes in and out of an exchange (the request log). */
+export interface ExchangeTap {
+  requestBody?(body: Buffer): void;
+  response?(status: number, headers: Record<string, string>, chunk: Buffer | string, done: boolean): void;
+}
+
 const textDecoder = new TextDecoder();
 
 export class Exchange {
@@ -27,6 +33,7 @@ export class Exchange {
   committed = false;
   finished = false;
   private abortHandlers: Array<() => void> = [];
+  tap?: ExchangeTap;
 
   constructor(
     readonly res: HttpResponse,
@@ -85,6 +92,7 @@ export class Exchange {
       for (const k in headers) this.res.writeHeader(k, headers[k]!);
       this.res.end(body);
     });
+    this.tap?.response?.(status, headers, body, true);
   }
 
   json(status: number, body: unknown, headers?: Record<string, string>): void {
@@ -181,6 +189,7 @@ class CoalescingWriter implements StreamWriter {
       }
     });
     this.bytesWritten += body.length;
+    ex.tap?.response?.(this.status, this.headers, body, this.ending);
     if (!ok && !this.blocked && !ex.finished) {
       // uWS kept the bytes but the socket is full: stop reading upstream until it drains.
       this.blocked = true;
