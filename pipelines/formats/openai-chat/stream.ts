@@ -225,6 +225,9 @@ export class ChatStreamEncoder implements StreamEncoder {
         if (!ev.text) return ''; // signatures have no place in chat completions
         return this.begin() + this.chunk('{"reasoning_content":' + JSON.stringify(ev.text) + '}');
       case 'tool-call-start':
+        // A repeated start for a block already announced is the same call (as
+        // the fold reads it): the client has its id and name already.
+        if (this.toolIndex.has(ev.index)) return this.begin();
         return this.begin() + this.toolStart(ev.index, ev.id, ev.name);
       case 'tool-call-delta': {
         let out = this.begin();
