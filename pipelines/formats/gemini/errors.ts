@@ -73,7 +73,7 @@ export function decodeErrorObject(body: unknown, status: number): IRError {
   const st = errorStatus(status);
   if (isObj(e)) {
     const code = num(e.code);
-    const out: IRError = { status: st ?? errorStatus(code) ?? 500, message: str(e.message) ?? (str(e.status) ?? 'upstream error') };
+    const out: IRError = { status: st ?? errorStatus(code) ?? 500, message: str(e.message) || str(e.status) || 'upstream error' };
     const name = str(e.status);
     if (name) {
       out.code = name;
@@ -83,8 +83,8 @@ export function decodeErrorObject(body: unknown, status: number): IRError {
     if (retry !== undefined) out.retryAfterMs = retry;
     return out;
   }
-  if (typeof e === 'string') return { status: st ?? 500, message: e };
-  if (isObj(root) && typeof root.message === 'string') return { status: st ?? 500, message: root.message };
+  if (typeof e === 'string' && e) return { status: st ?? 500, message: e };
+  if (isObj(root) && typeof root.message === 'string' && root.message) return { status: st ?? 500, message: root.message };
   return { status: st ?? 500, message: `upstream returned status ${status || 500}` };
 }
 
