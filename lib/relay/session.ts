@@ -113,7 +113,7 @@ export class RelaySession {
   onMessage(data: ArrayBuffer | Uint8Array | string): void {
     if (this.closedReason !== undefined) return;
     const parsed = parseFrame(data);
-    if (!parsed.ok) return this.drop(parsed.reason, typeof data === 'string' ? data.length : data.byteLength);
+    if (!parsed.ok) return this.drop(parsed.reason, data);
     const msg = parsed.msg;
     if (msg.type === 'ping') {
       // A pong is optional: when the app does not read, it is not worth buffering.
@@ -121,7 +121,7 @@ export class RelaySession {
       return;
     }
     if (msg.type === 'pong') return;
-    if (msg.type === 'http_request') return this.drop('http_request from the app', 0);
+    if (msg.type === 'http_request') return this.drop('http_request from the app', data);
     const call = this.pending.get(msg.id);
     if (!call) {
       log.debug({ relay: this.label, type: msg.type }, 'AI Studio relay: frame for an unknown or finished request ignored');
@@ -148,8 +148,9 @@ export class RelaySession {
     if (this.pending.get(call.id) === call) this.pending.delete(call.id);
   }
 
-  private drop(reason: string, bytes: number): void {
+  private drop(reason: string, data: ArrayBuffer | Uint8Array | string): void {
     this.junk++;
+    const bytes = typeof data === 'string' ? data.length : data.byteLength;
     // Never the frame's content (it may carry prompts); a flood logs only now and then.
     if (this.junk <= 5 || this.junk % 1000 === 0) log.warn({ relay: this.label, reason, bytes, dropped: this.junk }, 'AI Studio relay: bad frame dropped');
   }
