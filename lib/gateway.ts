@@ -4,6 +4,7 @@ import { ConfigError, defaultConfig, loadConfigFile } from './config/load.js';
 import type { Config } from './config/types.js';
 import { watchConfig, type ConfigWatcher } from './config/watch.js';
 import { log, setDebug } from './logging/logger.js';
+import { Management, type ManagementOptions } from './management/service.js';
 import { closeDispatchers } from './providers/upstream.js';
 import { closeOffload } from './routing/offload.js';
 import { RelayHub } from './relay/hub.js';
@@ -23,6 +24,8 @@ export interface GatewayOptions {
   /** Override the configured port (0 = any free port). */
   port?: number;
   host?: string;
+  /** Management API overrides (tests: clock, environment, log directory, failing writes). */
+  management?: Partial<Omit<ManagementOptions, 'config' | 'apply' | 'gatewayUrl'>>;
 }
 
 export interface Gateway {
@@ -60,8 +63,17 @@ export async function startGateway(opts: GatewayOptions = {}): Promise<Gateway> 
   const sources = new Map<string, Credential[]>();
   const external = () => [...sources.values()].flat();
   let current = buildRuntime(config, external());
+  let boundPort = 0;
+  const management = new Management({
+    configPath: opts.configPath,
+    ...opts.management,
+    config: () => current.config,
+    apply: (next) => reload(next),
+    gatewayUrl: () => `http://127.0.0.1:${boundPort}`,
+  });
   const gw: GatewayContext = {
     runtime: () => current,
+    management,
     routing: createRoutingServices(),
     setCredentials(source, credentials) {
       sources.set(source, credentials);
@@ -73,17 +85,23 @@ export async function startGateway(opts: GatewayOptions = {}): Promise<Gateway> 
   const relay = new RelayHub(gw);
   const app = createApp(routes(gw), notFound, [relay.route()]);
   const { socket, port } = await listen(app, host, opts.port ?? config.port);
+  boundPort = port;
+  gw.routing.observe = (r) => management.observe(r);
+  gw.routing.streamStarted = (provider, model) => management.metrics.streamStarted(provider, model);
   let listenSocket: us_listen_socket | undefined = socket;
   openGateways++;
 
   const reload = (next: Config) => {
     current = buildRuntime(next, external());
     setDebug(next.debug);
+    management.configChanged(next);
     relay.configChanged(next);
     if (next.port !== config.port || next.host !== config.host) {
       log.warn('port/host changes take effect after a restart');
     }
   };
+
+  management.configChanged(config);
 
   let watcher: ConfigWatcher | undefined;
   if (opts.configPath && opts.watch !== false) {
@@ -103,6 +121,7 @@ export async function startGateway(opts: GatewayOptions = {}): Promise<Gateway> 
     reload,
     async close() {
       await watcher?.close();
+      await management.close();
       if (listenSocket) closeListen(listenSocket);
       listenSocket = undefined;
       relay.close();

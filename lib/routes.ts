@@ -6,12 +6,17 @@ import { listModels } from './api/models.js';
 import { chatCompletions, completions } from './api/openai.js';
 import { responses, responsesWebSocket } from './api/responses.js';
 import { hello } from './api/root.js';
+import { withRequestLog } from './logging/request-log.js';
+import { managementRoutes } from './management/router.js';
 import type { GatewayContext } from './runtime.js';
 import type { Route } from './server/app.js';
 import type { Exchange } from './server/exchange.js';
 
 export function routes(gw: GatewayContext): Route[] {
   return [
+    ...managementRoutes(gw),
+    // Inference and model routes: one file per request while request-log is on.
+    ...withRequestLog(gw, [
     { method: 'get', path: '/', handler: hello },
     { method: 'head', path: '/', handler: hello },
     { method: 'get', path: '/v1/models', handler: listModels(gw) },
@@ -25,6 +30,7 @@ export function routes(gw: GatewayContext): Route[] {
     { method: 'get', path: '/v1beta/models/:model', handler: getGeminiModel(gw) },
     { method: 'post', path: '/v1beta/models/:action', handler: geminiAction(gw) },
     ...CODE_ASSIST_METHODS.map((m): Route => ({ method: 'post', path: `/v1internal:${m}`, handler: codeAssist(gw, m) })),
+    ]),
   ];
 }
 

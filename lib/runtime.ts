@@ -2,6 +2,7 @@
 // the reference; requests already running keep the one they started with.
 import { ClientKeys } from './access/client-keys.js';
 import type { Config } from './config/types.js';
+import type { Management } from './management/service.js';
 import { credentialsFromConfig, type Credential } from './routing/credentials.js';
 import { Cooldowns } from './routing/cooldown.js';
 import type { RoutingServices } from './routing/dispatch.js';
@@ -22,6 +23,8 @@ export interface GatewayContext {
   /** Replace the credentials one source contributes (token files, relay
    *  connections, …) and rebuild the runtime; config credentials stay. */
   setCredentials(source: string, credentials: Credential[]): void;
+  /** Management API, usage statistics, metrics, logs; lib/auth registers its login flows here. */
+  readonly management?: Management;
 }
 
 const OWNERS: Partial<Record<Credential['provider'], string>> = {

@@ -5,6 +5,7 @@
 import type { IRUsage } from '../../pipelines/ir.js';
 import type { Exchange, StreamWriter } from '../server/exchange.js';
 import { callUpstream, type UpstreamRequest } from '../providers/upstream.js';
+import { tapUpstream } from '../logging/request-log.js';
 
 /** How an upstream answer becomes the client's answer (passthrough or translated). */
 export interface ResponseShaper {
@@ -83,7 +84,8 @@ export function runAttempt({ ex, request, stream, shaper, keepAliveMs, onCommit 
       }
     };
 
-    const call = (request.transport ?? callUpstream)(request, {
+    const upstream = tapUpstream(ex, request);
+    const call = (upstream.transport ?? callUpstream)(upstream, {
       onStart(s, headers) {
         status = s;
         upstreamHeaders = headers;

@@ -21,6 +21,8 @@ export interface RoutingServices {
   cooldowns: Cooldowns;
   /** Hears every finished request (usage statistics, metrics). */
   observe?: (record: RequestRecord) => void;
+  /** A streamed answer started going out; the returned function is called when it ends. */
+  streamStarted?: (provider: string, model: string) => () => void;
 }
 
 export interface RequestRecord {
@@ -99,13 +101,16 @@ export async function dispatch(cfg: Config, svc: RoutingServices, rr: RoutedRequ
       action: rr.action,
       clientHeaders: rr.clientHeaders,
     });
+    let streamEnded: (() => void) | undefined;
     const result = await runAttempt({
       ex,
       request,
       stream: rr.stream,
       shaper: prepared.shaper,
       keepAliveMs: cfg.streamKeepAliveSeconds * 1000,
+      onCommit: rr.stream && svc.streamStarted ? () => (streamEnded = svc.streamStarted!(cred.provider, rr.model)) : undefined,
     });
+    streamEnded?.();
     if (result.kind === 'aborted') return observe(svc, rr, 499, target, undefined);
     if (result.kind === 'done') return observe(svc, rr, result.streamFailed ? 502 : result.status, target, prepared.shaper);
     last = result;

@@ -1,0 +1,115 @@
+// The management side of one gateway: config write-back, access control,
+// usage statistics, metrics, log files, and the hooks lib/auth plugs into.
+import path from 'node:path';
+import type { Config } from '../config/types.js';
+import { ConfigStore, type WriteOps } from '../config/writeback.js';
+import { FileLogging, type FileLogOptions } from '../logging/file.js';
+import { log } from '../logging/logger.js';
+import type { RequestRecord } from '../routing/dispatch.js';
+import { GatewayMetrics } from '../usage/metrics.js';
+import { UsageStats } from '../usage/stats.js';
+import { hashSecret, isBcryptHash, ManagementAccess } from './access.js';
+import type { AuthFileState, LoginStarter } from './types.js';
+
+export interface ManagementOptions {
+  /** The YAML file changes are written to (absent: in-memory changes only). */
+  configPath?: string;
+  /** The live config. */
+  config(): Config;
+  /** Make a config live: the same path a hand edit of the file takes. */
+  apply(config: Config): void;
+  /** This gateway's own base URL (login callbacks). */
+  gatewayUrl(): string;
+  now?: () => number;
+  /** Defaults to process.env. */
+  env?: Record<string, string | undefined>;
+  /** Where main.log and request logs go (default: logs/ next to the config file). */
+  logDir?: string;
+  fileLog?: FileLogOptions;
+  /** Tests: make the config write fail. */
+  writeOps?: Partial<WriteOps>;
+  /** Process metrics (CPU, memory, event loop) on /metrics; default true. */
+  defaultMetrics?: boolean;
+}
+
+export class Management {
+  readonly store: ConfigStore;
+  readonly access: ManagementAccess;
+  readonly usage: UsageStats;
+  readonly metrics: GatewayMetrics;
+  readonly logDir: string;
+  readonly fileLog: FileLogging;
+  /** MANAGEMENT_STATIC_PATH: a directory holding management.html, or the file itself. */
+  readonly staticPath?: string;
+  logins?: LoginStarter;
+  authFiles?: AuthFileState;
+  private hashing?: Promise<void>;
+
+  constructor(private readonly opts: ManagementOptions) {
+    const env = opts.env ?? process.env;
+    this.store = new ConfigStore({ file: opts.configPath, initial: opts.config(), apply: opts.apply, ops: opts.writeOps });
+    this.access = new ManagementAccess({ now: opts.now, envPassword: env['MANAGEMENT_PASSWORD'] });
+    this.usage = new UsageStats(opts.now);
+    this.metrics = new GatewayMetrics({ defaultMetrics: opts.defaultMetrics });
+    const writable = env['WRITABLE_PATH']?.trim();
+    this.logDir = path.resolve(
+      opts.logDir ?? (writable ? path.join(writable, 'logs') : opts.configPath ? path.join(path.dirname(opts.configPath), 'logs') : 'logs'),
+    );
+    this.fileLog = new FileLogging(this.logDir, opts.fileLog);
+    this.staticPath = env['MANAGEMENT_STATIC_PATH']?.trim() || undefined;
+  }
+
+  config(): Config {
+    return this.opts.config();
+  }
+
+  gatewayUrl(): string {
+    return this.opts.gatewayUrl();
+  }
+
+  /** lib/auth: the login flows behind the *-auth-url endpoints. */
+  registerLogins(starter: LoginStarter): void {
+    this.logins = starter;
+  }
+
+  /** lib/auth: live state of token-file credentials for GET /auth-files. */
+  registerAuthFiles(state: AuthFileState): void {
+    this.authFiles = state;
+  }
+
+  /** Every finished inference request (RoutingServices.observe). */
+  observe(r: RequestRecord): void {
+    const usage = r.usage();
+    this.metrics.observe(r, usage);
+    if (!this.config().usageStatisticsEnabled) return;
+    this.usage.record({ api: r.api, model: r.model, ok: r.ok, source: r.credentialLabel, usage });
+  }
+
+  /** A config went live (start-up, hand edit, or API change). */
+  configChanged(config: Config): void {
+    this.fileLog.set(config.loggingToFile);
+    const secret = config.remoteManagement.secretKey;
+    if (secret && !isBcryptHash(secret) && !this.hashing) this.hashing = this.hashPlaintext(secret).finally(() => (this.hashing = undefined));
+  }
+
+  /** Resolves when a pending start-up hash write-back is done. */
+  async settled(): Promise<void> {
+    await this.hashing;
+  }
+
+  /** A plaintext secret-key is replaced by its bcrypt hash, in the file too. */
+  private async hashPlaintext(plain: string): Promise<void> {
+    const hash = await hashSecret(plain);
+    const r = await this.store.edit((doc) => {
+      if (String(doc.getIn(['remote-management', 'secret-key']) ?? '') !== plain) return { unchanged: true };
+      doc.setIn(['remote-management', 'secret-key'], hash);
+    });
+    if (!r.ok) log.warn(`could not write the hashed management key back: ${String(r.body['error'])}; the key still works`);
+    else log.info('management secret-key replaced by its bcrypt hash');
+  }
+
+  async close(): Promise<void> {
+    await this.hashing?.catch(() => {});
+    await this.fileLog.close();
+  }
+}

@@ -1,0 +1,65 @@
+// Prometheus metrics for GET /metrics, one registry per gateway: requests,
+// errors, latency, tokens and open streams, by provider and model. Labels
+// never carry credentials (not even masked ones).
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { RequestRecord } from '../routing/dispatch.js';
+import { tokenStats } from './stats.js';
+
+export class GatewayMetrics {
+  readonly registry = new Registry();
+  private readonly requests: Counter<'api' | 'provider' | 'model' | 'status'>;
+  private readonly errors: Counter<'api' | 'provider' | 'model' | 'status'>;
+  private readonly latency: Histogram<'api' | 'provider' | 'model' | 'stream'>;
+  private readonly tokens: Counter<'provider' | 'model' | 'type'>;
+  private readonly streams: Gauge<'provider' | 'model'>;
+
+  constructor(opts: { defaultMetrics?: boolean } = {}) {
+    const registers = [this.registry];
+    this.requests = new Counter({ name: 'cliproxy_requests_total', help: 'Finished inference requests', labelNames: ['api', 'provider', 'model', 'status'], registers });
+    this.errors = new Counter({ name: 'cliproxy_request_errors_total', help: 'Inference requests answered with a status of 400 or more', labelNames: ['api', 'provider', 'model', 'status'], registers });
+    this.latency = new Histogram({
+      name: 'cliproxy_request_duration_seconds',
+      help: 'Time from request arrival to the end of the answer',
+      labelNames: ['api', 'provider', 'model', 'stream'],
+      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300],
+      registers,
+    });
+    this.tokens = new Counter({ name: 'cliproxy_tokens_total', help: 'Tokens reported by upstream answers', labelNames: ['provider', 'model', 'type'], registers });
+    this.streams = new Gauge({ name: 'cliproxy_active_streams', help: 'Streamed answers currently being sent', labelNames: ['provider', 'model'], registers });
+    if (opts.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry, prefix: 'cliproxy_' });
+  }
+
+  observe(r: RequestRecord, usage = r.usage()): void {
+    const provider = r.provider ?? 'none';
+    const status = String(r.status);
+    this.requests.inc({ api: r.api, provider, model: r.model, status });
+    if (!r.ok) this.errors.inc({ api: r.api, provider, model: r.model, status });
+    this.latency.observe({ api: r.api, provider, model: r.model, stream: String(r.stream) }, r.latencyMs / 1000);
+    if (usage) {
+      const t = tokenStats(usage);
+      for (const [type, n] of [['input', t.input_tokens], ['output', t.output_tokens], ['reasoning', t.reasoning_tokens], ['cached', t.cached_tokens]] as const) {
+        if (n > 0) this.tokens.inc({ provider, model: r.model, type }, n);
+      }
+    }
+  }
+
+  /** A stream started; call the returned function once when it ends. */
+  streamStarted(provider: string, model: string): () => void {
+    const labels = { provider, model };
+    this.streams.inc(labels);
+    let open = true;
+    return () => {
+      if (!open) return;
+      open = false;
+      this.streams.dec(labels);
+    };
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+
+  text(): Promise<string> {
+    return this.registry.metrics();
+  }
+}
