@@ -1,9 +1,10 @@
 #!/usr/bin/env node
-// Command line entry: `cliproxy-ts [--config PATH] [--port N] [--host H]`.
+// Command line entry: `cliproxy-ts [--config PATH] [--port N] [--host H]`, or one of the login flags.
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { ConfigError } from './config/load.js';
+import { runCliLogin } from './auth/cli-login.js';
+import { ConfigError, defaultConfig, loadConfigFile } from './config/load.js';
 import { startGateway, type Gateway } from './gateway.js';
 import { log } from './logging/logger.js';
 
@@ -15,6 +16,15 @@ const HELP = `Usage: cliproxy-ts [options]
   --host H        listen address (overrides the config)
   --help          this text
   --version       the version
+
+Account logins (the token file goes to auth-dir; a running gateway picks it up):
+  --login [--project_id P]  Google account for Gemini CLI (Code Assist); P may
+                            list several projects, comma-separated
+  --codex-login             ChatGPT account for Codex
+  --claude-login            Claude (Anthropic) account
+  --qwen-login              Qwen account (device code)
+  --iflow-login             iFlow account
+  --no-browser              print the login URL instead of opening a browser
 
 See config.example.yaml for every config key.`;
 
@@ -39,6 +49,13 @@ async function main(): Promise<void> {
         host: { type: 'string' },
         help: { type: 'boolean' },
         version: { type: 'boolean' },
+        login: { type: 'boolean' },
+        project_id: { type: 'string' },
+        'codex-login': { type: 'boolean' },
+        'claude-login': { type: 'boolean' },
+        'qwen-login': { type: 'boolean' },
+        'iflow-login': { type: 'boolean' },
+        'no-browser': { type: 'boolean' },
       },
       strict: true,
     }).values;
@@ -65,6 +82,31 @@ async function main(): Promise<void> {
   let configPath = args.config;
   if (!configPath && existsSync('config.yaml')) configPath = 'config.yaml';
   if (configPath) configPath = path.resolve(configPath);
+
+  const logins = (
+    [
+      ['login', 'gemini-cli'],
+      ['codex-login', 'codex'],
+      ['claude-login', 'claude'],
+      ['qwen-login', 'qwen'],
+      ['iflow-login', 'iflow'],
+    ] as const
+  ).filter(([flag]) => args[flag]);
+  if (logins.length > 1) {
+    process.stderr.write(`choose one login flag at a time\n\n${HELP}\n`);
+    process.exit(2);
+  }
+  if (logins.length === 1) {
+    let config;
+    try {
+      config = configPath ? loadConfigFile(configPath).config : defaultConfig();
+    } catch (err) {
+      process.stderr.write(`config error: ${(err as Error).message}\n`);
+      process.exit(1);
+    }
+    const code = await runCliLogin(logins[0]![1], { config, noBrowser: args['no-browser'] === true, projectId: args.project_id });
+    process.exit(code);
+  }
 
   let gw: Gateway;
   try {

@@ -5,7 +5,30 @@ const DEFAULT_BACKOFF_MS = 60_000;
 
 export class Cooldowns {
   private readonly until = new Map<string, number>();
+  /** Suspensions for account faults (401, 402, banned), per credential or credential+model; not quota. */
+  private readonly suspended = new Map<string, { until: number; reason: string }>();
   constructor(private readonly now: () => number = Date.now) {}
+
+  /** Take a credential (or one model of it) out of rotation, e.g. after a 401. */
+  suspend(credId: string, ms: number, reason: string, model = '*'): void {
+    this.suspended.set(this.key(credId, model), { until: this.now() + ms, reason });
+  }
+
+  /** Lift every suspension of a credential (its token was refreshed, its file changed). */
+  resume(credId: string): void {
+    for (const k of this.suspended.keys()) if (k.startsWith(`${credId}|`)) this.suspended.delete(k);
+  }
+
+  /** Why a credential is out of rotation for a model, if it is. */
+  suspension(credId: string, model: string): { until: number; reason: string } | undefined {
+    for (const k of [this.key(credId, '*'), this.key(credId, model)]) {
+      const s = this.suspended.get(k);
+      if (!s) continue;
+      if (s.until > this.now()) return s;
+      this.suspended.delete(k);
+    }
+    return undefined;
+  }
 
   private key(credId: string, model: string): string {
     return `${credId}|${model}`;
@@ -18,8 +41,15 @@ export class Cooldowns {
     return t;
   }
 
-  /** Remaining cooldown in ms, 0 when usable. */
+  /** Remaining cooldown or suspension in ms, 0 when usable. */
   remaining(credId: string, model: string): number {
+    const s = this.suspension(credId, model);
+    const q = this.quotaRemaining(credId, model);
+    return s ? Math.max(q, s.until - this.now()) : q;
+  }
+
+  /** Remaining quota cooldown (429) only, in ms. */
+  quotaRemaining(credId: string, model: string): number {
     const k = this.key(credId, model);
     const t = this.until.get(k);
     if (t === undefined) return 0;

@@ -18,19 +18,20 @@ export class Selector {
       const t = targets[idx]!;
       const c = t.credential;
       if (c.disabled || tried.has(c.id)) continue;
-      if (cooling && this.cooldowns.remaining(c.id, t.upstreamModel) > 0) continue;
+      if (cooling ? this.cooldowns.remaining(c.id, t.upstreamModel) > 0 : this.cooldowns.suspension(c.id, t.upstreamModel)) continue;
       if (strategy === 'round-robin') this.cursors.set(model, idx + 1);
       return t;
     }
     return undefined;
   }
 
-  /** Shortest remaining cooldown among usable targets (for the 429 reply). */
+  /** Shortest remaining quota cooldown among usable targets (for the 429 reply);
+   *  suspended credentials (401, banned) are not cooling and do not count. */
   soonestReset(targets: Target[]): number {
     let best = Infinity;
     for (const t of targets) {
-      if (t.credential.disabled) continue;
-      best = Math.min(best, this.cooldowns.remaining(t.credential.id, t.upstreamModel));
+      if (t.credential.disabled || this.cooldowns.suspension(t.credential.id, t.upstreamModel)) continue;
+      best = Math.min(best, this.cooldowns.quotaRemaining(t.credential.id, t.upstreamModel));
     }
     return best === Infinity ? 0 : best;
   }
