@@ -5,6 +5,7 @@ import type { Config } from './config/types.js';
 import { watchConfig, type ConfigWatcher } from './config/watch.js';
 import { log, setDebug } from './logging/logger.js';
 import { Management, type ManagementOptions } from './management/service.js';
+import { startAuthStore } from './auth/store.js';
 import { closeDispatchers } from './providers/upstream.js';
 import { closeOffload } from './routing/offload.js';
 import { RelayHub } from './relay/hub.js';
@@ -26,6 +27,10 @@ export interface GatewayOptions {
   host?: string;
   /** Management API overrides (tests: clock, environment, log directory, failing writes). */
   management?: Partial<Omit<ManagementOptions, 'config' | 'apply' | 'gatewayUrl'>>;
+  /** Clock for cooldowns and token refresh (tests). */
+  now?: () => number;
+  /** How often token files are checked for a due refresh (ms; 0 = never on a timer). Default 5 s. */
+  authRefreshCheckMs?: number;
 }
 
 export interface Gateway {
@@ -74,17 +79,26 @@ export async function startGateway(opts: GatewayOptions = {}): Promise<Gateway> 
   const gw: GatewayContext = {
     runtime: () => current,
     management,
-    routing: createRoutingServices(),
+    routing: createRoutingServices(opts.now),
     setCredentials(source, credentials) {
       sources.set(source, credentials);
       current = buildRuntime(current.config, external());
     },
   };
 
+  // Token files in auth-dir: loaded, watched and refreshed in the background.
+  const auth = await startAuthStore(gw, config, { now: opts.now, refreshCheckMs: opts.authRefreshCheckMs });
+  gw.routing.onCredentialFailure = (cred, status) => {
+    if (status === 401) auth.onUnauthorized(cred.id);
+  };
+
   const host = opts.host ?? config.host;
   const relay = new RelayHub(gw);
   const app = createApp(routes(gw), notFound, [relay.route()]);
-  const { socket, port } = await listen(app, host, opts.port ?? config.port);
+  const { socket, port } = await listen(app, host, opts.port ?? config.port).catch(async (err: unknown) => {
+    await auth.close();
+    throw err;
+  });
   boundPort = port;
   gw.routing.observe = (r) => management.observe(r);
   gw.routing.streamStarted = (provider, model) => management.metrics.streamStarted(provider, model);
@@ -93,6 +107,7 @@ export async function startGateway(opts: GatewayOptions = {}): Promise<Gateway> 
 
   const reload = (next: Config) => {
     current = buildRuntime(next, external());
+    void auth.reload(next);
     setDebug(next.debug);
     management.configChanged(next);
     relay.configChanged(next);
@@ -122,6 +137,7 @@ export async function startGateway(opts: GatewayOptions = {}): Promise<Gateway> 
     async close() {
       await watcher?.close();
       await management.close();
+      await auth.close();
       if (listenSocket) closeListen(listenSocket);
       listenSocket = undefined;
       relay.close();

@@ -9,16 +9,24 @@ import type { ProviderExecutor, UpstreamAction } from '../providers/executor.js'
 import { executorFor } from '../providers/index.js';
 import type { Exchange } from '../server/exchange.js';
 import { runAttempt, type AttemptResult, type ResponseShaper } from './attempt.js';
-import { parseRetryAfter, type Cooldowns } from './cooldown.js';
+import type { Cooldowns } from './cooldown.js';
+import type { Credential } from './credentials.js';
+import { previewFallbacks } from './quota.js';
 import type { Target } from './registry.js';
+import { resetHintMs } from './reset-hints.js';
 import type { Selector } from './selector.js';
 
 /** Statuses that move a request on to the next credential (request-retry). */
 const RETRY_STATUS = new Set([403, 408, 500, 502, 503, 504]);
 
+/** How long an account fault (401, 402, a banned OAuth account's 403) keeps a credential out. */
+const SUSPEND_MS = 30 * 60_000;
+
 export interface RoutingServices {
   selector: Selector;
   cooldowns: Cooldowns;
+  /** Hears account faults (the auth store refreshes a token after a 401). */
+  onCredentialFailure?: (credential: Credential, status: number) => void;
   /** Hears every finished request (usage statistics, metrics). */
   observe?: (record: RequestRecord) => void;
   /** A streamed answer started going out; the returned function is called when it ends. */
@@ -71,14 +79,19 @@ export async function dispatch(cfg: Config, svc: RoutingServices, rr: RoutedRequ
   let last: AttemptResult | undefined;
   let lastFormat: FormatName = rr.inbound;
   let lastTarget: Target | undefined;
+  /** A quota fallback on the same credential (a preview model) to try before rotating. */
+  let fallback: Target | undefined;
+  const triedModels = new Set<string>();
 
   for (;;) {
     if (ex.aborted) return;
-    const target = svc.selector.pick(model, targets, tried, cfg.routing.strategy, cooling);
+    const target = fallback ?? svc.selector.pick(model, targets, tried, cfg.routing.strategy, cooling);
+    fallback = undefined;
     if (!target) break;
     const cred = target.credential;
     lastTarget = target;
     tried.add(cred.id);
+    triedModels.add(`${cred.id}|${target.upstreamModel}`);
     const executor = executorFor(cred.provider);
     if (!executor) {
       log.error({ provider: cred.provider }, 'no executor for provider');
@@ -118,10 +131,32 @@ export async function dispatch(cfg: Config, svc: RoutingServices, rr: RoutedRequ
 
     if (result.kind === 'http-error' && result.status === 429) {
       if (cooling) {
-        const until = svc.cooldowns.cool(cred.id, target.upstreamModel, parseRetryAfter(result.headers['retry-after']));
+        const until = svc.cooldowns.cool(cred.id, target.upstreamModel, resetHintMs(executor.format, result.headers, result.body));
         log.info({ credential: cred.label, model: target.upstreamModel, until: new Date(until).toISOString() }, 'credential cooling down after 429');
       }
+      // switch-project off: the account's other projects sit this request out.
+      if (!cfg.quotaExceeded.switchProject && cred.group) for (const t of targets) if (t.credential.group === cred.group) tried.add(t.credential.id);
+      // switch-preview-model: the same account may still have quota on a preview variant.
+      if (cfg.quotaExceeded.switchPreviewModel && (cred.provider === 'gemini' || cred.provider === 'gemini-cli')) {
+        const next = previewFallbacks(target.upstreamModel).find(
+          (m) => !triedModels.has(`${cred.id}|${m}`) && !(cooling && svc.cooldowns.remaining(cred.id, m) > 0),
+        );
+        if (next) fallback = { credential: cred, upstreamModel: next };
+      }
       continue; // a rate-limited key says nothing about the others: rotate freely
+    }
+    if (result.kind === 'http-error' && (result.status === 401 || result.status === 402)) {
+      // The account itself is at fault (bad or expired token, unpaid): out of rotation
+      // until its token is refreshed or its file or config changes; rotate freely.
+      svc.cooldowns.suspend(cred.id, SUSPEND_MS, result.status === 401 ? 'unauthorized' : 'payment required');
+      log.warn({ credential: cred.label, status: result.status }, 'credential suspended after an account error');
+      svc.onCredentialFailure?.(cred, result.status);
+      continue;
+    }
+    if (result.kind === 'http-error' && result.status === 403 && cred.accessToken) {
+      // An OAuth account refused a model (banned, no access): keep it off that model for a while.
+      svc.cooldowns.suspend(cred.id, SUSPEND_MS, 'forbidden', target.upstreamModel);
+      svc.onCredentialFailure?.(cred, 403);
     }
     if (result.kind === 'network-error' && result.gone) {
       log.warn({ credential: cred.label, model: target.upstreamModel, error: result.message }, 'credential went away, trying next credential');
