@@ -49,8 +49,6 @@ export function relayCredential(id: string, remote: string): Credential {
     headers: {},
     models: new Map(AISTUDIO_MODELS.map((m) => [m.id, m.id])),
     disabled: false,
-    // The browser session can call Gemini models newer than the catalogue.
-    acceptsUnknownModels: true,
   };
 }
 
@@ -108,15 +106,15 @@ export class RelayHub {
     const remote = textDecoder.decode(res.getRemoteAddressAsText());
     if (this.closing) return refuse(res, '503 Service Unavailable', 'gateway shutting down', 'server_error');
     const rt = this.gw.runtime();
-    let key: string | undefined;
+    // A valid key is remembered even when not required, so turning ws-auth on later keeps this app.
+    const access = rt.keys.check({ headers, queryKey: query.get('key') || query.get('auth_token') || undefined });
+    const key = access.ok ? access.key : undefined;
     if (rt.config.wsAuth) {
       if (!rt.keys.required) {
         log.warn('AI Studio relay connection refused: ws-auth is on but no api-keys are configured');
         return refuse(res, '401 Unauthorized', 'ws-auth is on but the gateway has no api-keys configured');
       }
-      const access = rt.keys.check({ headers, queryKey: query.get('key') || query.get('auth_token') || undefined });
       if (!access.ok) return refuse(res, '401 Unauthorized', access.message);
-      key = access.key;
     }
     const id = `aistudio-${randomBytes(8).toString('hex')}`;
     const protocol = (headers['sec-websocket-protocol'] ?? '').split(',')[0]!.trim();

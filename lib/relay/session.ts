@@ -56,6 +56,7 @@ export class RelaySession {
   private readonly outbox: RelayCall[] = [];
   private closedReason: string | undefined;
   private junk = 0;
+  private junkLoggedAt = 0;
 
   constructor(
     readonly id: string,
@@ -151,8 +152,11 @@ export class RelaySession {
   private drop(reason: string, data: ArrayBuffer | Uint8Array | string): void {
     this.junk++;
     const bytes = typeof data === 'string' ? data.length : data.byteLength;
-    // Never the frame's content (it may carry prompts); a flood logs only now and then.
-    if (this.junk <= 5 || this.junk % 1000 === 0) log.warn({ relay: this.label, reason, bytes, dropped: this.junk }, 'AI Studio relay: bad frame dropped');
+    // Never the frame's content (it may carry prompts); a flood logs at most every 10 s.
+    const now = Date.now();
+    if (this.junk > 5 && now - this.junkLoggedAt < 10_000) return;
+    this.junkLoggedAt = now;
+    log.warn({ relay: this.label, reason, bytes, dropped: this.junk }, 'AI Studio relay: bad frame dropped');
   }
 }
 

@@ -55,13 +55,21 @@ export class SimulatedApp {
     const ws = new WebSocket(url, { headers: opts.headers });
     return new Promise((resolve, reject) => {
       ws.once('open', () => resolve(new SimulatedApp(ws, opts.handler ?? geminiEcho)));
-      ws.once('unexpected-response', (_req, res) => reject(Object.assign(new Error(`upgrade refused: ${res.statusCode}`), { status: res.statusCode })));
+      ws.once('unexpected-response', (_req, res) => {
+        let body = '';
+        res.on('data', (c: Buffer) => (body += c.toString()));
+        res.on('end', () => reject(Object.assign(new Error(`upgrade refused: ${res.statusCode}`), { status: res.statusCode, body })));
+      });
       ws.once('error', reject);
     });
   }
 
   send(frame: unknown): void {
     this.ws.send(typeof frame === 'string' ? frame : JSON.stringify(frame));
+  }
+  /** Resolves once the frame was written to the socket. */
+  sendAndWait(frame: unknown): Promise<void> {
+    return new Promise((resolve, reject) => this.ws.send(typeof frame === 'string' ? frame : JSON.stringify(frame), (err) => (err ? reject(err) : resolve())));
   }
   respond(id: string, status: number, body: string, headers: Record<string, string[]> = { 'Content-Type': ['application/json'] }): void {
     this.send({ id, type: 'http_response', payload: { status, headers, body } });
