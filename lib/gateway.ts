@@ -5,6 +5,7 @@ import type { Config } from './config/types.js';
 import { watchConfig, type ConfigWatcher } from './config/watch.js';
 import { log, setDebug } from './logging/logger.js';
 import { Management, type ManagementOptions } from './management/service.js';
+import { authFileState, loginStarter } from './auth/management.js';
 import { startAuthStore } from './auth/store.js';
 import { closeDispatchers } from './providers/upstream.js';
 import { closeOffload } from './routing/offload.js';
@@ -91,6 +92,8 @@ export async function startGateway(opts: GatewayOptions = {}): Promise<Gateway> 
   gw.routing.onCredentialFailure = (cred, status) => {
     if (status === 401) auth.onUnauthorized(cred.id);
   };
+  management.registerLogins(loginStarter(() => current.config, opts.now));
+  management.registerAuthFiles(authFileState(auth));
 
   const host = opts.host ?? config.host;
   const relay = new RelayHub(gw);

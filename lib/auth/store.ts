@@ -165,6 +165,11 @@ export class AuthStore {
     return e.busy ?? this.run(e, 'refresh');
   }
 
+  /** A file was written or removed by someone who knows (the management API): apply it now. */
+  fileChanged(name: string): void {
+    if (this.loadFile(name, true)) this.publish();
+  }
+
   /** The dispatcher reports an upstream 401 for one of our credentials: refresh it. */
   onUnauthorized(credentialId: string): void {
     const e = [...this.entries.values()].find((x) => x.credIds.includes(credentialId));
