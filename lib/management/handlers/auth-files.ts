@@ -147,7 +147,8 @@ async function download(c: Ctx): Promise<void> {
 function multipartFile(contentType: string, body: Buffer): Promise<{ name: string; data: Buffer } | undefined> {
   return new Promise((resolve, reject) => {
     let found: { name: string; data: Buffer } | undefined;
-    const bb = busboy({ headers: { 'content-type': contentType }, limits: { files: 4 } });
+    // preservePath: see the name as sent, so a path in it is refused rather than silently cut.
+    const bb = busboy({ headers: { 'content-type': contentType }, limits: { files: 4 }, preservePath: true });
     bb.on('file', (field, stream, info) => {
       if (field !== 'file' || found) return void stream.resume();
       const parts: Buffer[] = [];
