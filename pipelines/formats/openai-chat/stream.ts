@@ -23,11 +23,27 @@ interface ToolState {
   started: boolean;
   /** Argument fragments that came before the function name did. */
   args: string;
+  /** All argument text so far, to tell a finished call from one still streaming. */
+  seen: string;
+}
+
+/** Whether a call's arguments are whole: a JSON value cannot grow once it parses. */
+function argsComplete(text: string): boolean {
+  if (!text.trim()) return false;
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /**
  * Upstream chunks → IR events. One block is open at a time: switching from
- * reasoning to text to a tool call closes the previous block. The finish is
+ * reasoning to text to a tool call closes the previous block — except a tool
+ * call whose arguments are not whole yet: some providers stream parallel
+ * calls' arguments in turns (or send every call's header first), so such a
+ * call's block stays open until its arguments parse, or until the finish. The finish is
  * held back until usage arrives (OpenAI sends usage in a chunk of its own
  * after the finish_reason), [DONE], or the end of the stream, so the finish
  * event carries the usage.
@@ -38,6 +54,8 @@ export class ChatStreamDecoder implements StreamDecoder {
   private nextIndex = 0;
   private open: { kind: 'text' | 'reasoning' | 'tool'; index: number; tool?: ToolState } | undefined;
   private readonly tools = new Map<number, ToolState>();
+  /** Tool blocks left open by a switch while their arguments were partial. */
+  private readonly unfinished = new Set<ToolState>();
   private pendingFinish: Extract<IREvent, { type: 'finish' }> | undefined;
   private finishSent = false;
   private usage: IRUsage | undefined;
@@ -90,7 +108,7 @@ export class ChatStreamDecoder implements StreamDecoder {
       if (isObject(choice.delta)) this.delta(choice.delta, out);
       const fr = choice.finish_reason;
       if (typeof fr === 'string' && fr !== '' && !this.pendingFinish && !this.finishSent) {
-        this.closeOpen(out);
+        this.closeAll(out);
         this.pendingFinish = { type: 'finish', reason: decodeFinishReason(fr), rawReason: fr };
         // Usage in the finishing chunk itself is the final count.
         if (usage) this.flushFinish(out);
@@ -131,7 +149,7 @@ export class ChatStreamDecoder implements StreamDecoder {
     if (st && id && st.id !== id) st = undefined;
     if (!st) {
       this.closeOpen(out);
-      st = { index: this.nextIndex++, id: id || newId('call_'), name: '', started: false, args: '' };
+      st = { index: this.nextIndex++, id: id || newId('call_'), name: '', started: false, args: '', seen: '' };
       this.tools.set(key, st);
       this.open = { kind: 'tool', index: st.index, tool: st };
       this.sawTool = true;
@@ -139,10 +157,16 @@ export class ChatStreamDecoder implements StreamDecoder {
     const name = str(fn.name);
     if (name && !st.name) st.name = name;
     const args = typeof fn.arguments === 'string' ? fn.arguments : '';
+    st.seen += args;
     if (!st.started) {
       st.args += args;
       if (st.name) this.startTool(st, out);
     } else if (args) out.push({ type: 'tool-call-delta', index: st.index, args });
+    // A call left open by a switch ends once its arguments are whole.
+    if (this.unfinished.has(st) && st.started && argsComplete(st.seen)) {
+      this.unfinished.delete(st);
+      out.push({ type: 'block-end', index: st.index });
+    }
   }
 
   private startTool(st: ToolState, out: IREvent[]): void {
@@ -160,12 +184,33 @@ export class ChatStreamDecoder implements StreamDecoder {
     return index;
   }
 
+  /** Another block speaks: end the open one, unless it is a tool call whose
+   *  arguments may still come (see the class comment). */
   private closeOpen(out: IREvent[]): void {
     const o = this.open;
     if (!o) return;
+    this.open = undefined;
+    if (o.tool && !argsComplete(o.tool.seen)) {
+      this.unfinished.add(o.tool);
+      return;
+    }
     if (o.tool && !o.tool.started) this.startTool(o.tool, out);
     out.push({ type: 'block-end', index: o.index });
-    this.open = undefined;
+  }
+
+  /** The answer is over: end every block still open. */
+  private closeAll(out: IREvent[]): void {
+    const o = this.open;
+    if (o) {
+      this.open = undefined;
+      if (o.tool) this.unfinished.add(o.tool);
+      else out.push({ type: 'block-end', index: o.index });
+    }
+    for (const st of [...this.unfinished].sort((a, b) => a.index - b.index)) {
+      if (!st.started) this.startTool(st, out);
+      out.push({ type: 'block-end', index: st.index });
+    }
+    this.unfinished.clear();
   }
 
   private flushFinish(out: IREvent[]): void {
@@ -179,7 +224,7 @@ export class ChatStreamDecoder implements StreamDecoder {
   /** [DONE] (clean) or end of input: close what is open. Only a clean end
    *  without a finish_reason gets a synthesized finish. */
   private close(out: IREvent[], clean: boolean): void {
-    this.closeOpen(out);
+    this.closeAll(out);
     if (this.pendingFinish) this.flushFinish(out);
     else if (clean && !this.finishSent && this.started) {
       const reason: IRFinishReason = this.sawTool ? 'tool_calls' : 'stop';
