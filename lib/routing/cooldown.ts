@@ -7,7 +7,7 @@ export class Cooldowns {
   private readonly until = new Map<string, number>();
   /** Suspensions for account faults (401, 402, banned), per credential or credential+model; not quota. */
   private readonly suspended = new Map<string, { until: number; reason: string }>();
-  constructor(private readonly now: () => number = Date.now) {}
+  constructor(readonly now: () => number = Date.now) {}
 
   /** Take a credential (or one model of it) out of rotation, e.g. after a 401. */
   suspend(credId: string, ms: number, reason: string, model = '*'): void {

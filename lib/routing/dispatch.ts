@@ -131,7 +131,7 @@ export async function dispatch(cfg: Config, svc: RoutingServices, rr: RoutedRequ
 
     if (result.kind === 'http-error' && result.status === 429) {
       if (cooling) {
-        const until = svc.cooldowns.cool(cred.id, target.upstreamModel, resetHintMs(executor.format, result.headers, result.body));
+        const until = svc.cooldowns.cool(cred.id, target.upstreamModel, resetHintMs(executor.format, result.headers, result.body, svc.cooldowns.now()));
         log.info({ credential: cred.label, model: target.upstreamModel, until: new Date(until).toISOString() }, 'credential cooling down after 429');
       }
       // switch-project off: the account's other projects sit this request out.
@@ -182,7 +182,7 @@ export async function dispatch(cfg: Config, svc: RoutingServices, rr: RoutedRequ
   } else {
     const waitMs = svc.selector.soonestReset(targets);
     status = waitMs > 0 ? 429 : 503;
-    if (waitMs > 0) sendCooldown(ex, model, waitMs);
+    if (waitMs > 0) sendCooldown(ex, model, waitMs, svc.cooldowns.now());
     else sendError(ex, rr.inbound, 503, `no available credential for model ${model}`);
   }
   observe(svc, rr, status, lastTarget, undefined);
@@ -205,9 +205,9 @@ function observe(svc: RoutingServices, rr: RoutedRequest, status: number, target
   });
 }
 
-function sendCooldown(ex: Exchange, model: string, waitMs: number): void {
+function sendCooldown(ex: Exchange, model: string, waitMs: number, now: number): void {
   const seconds = Math.max(1, Math.ceil(waitMs / 1000));
-  const reset = new Date(Date.now() + waitMs).toISOString();
+  const reset = new Date(now + waitMs).toISOString();
   ex.json(
     429,
     {
