@@ -10,6 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runLoad, type LoadResult } from './load.js';
 import { freePort, peakRssMb, start, stop, stopAll, waitForPort } from './procs.js';
+import { relayBench } from './relay.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
@@ -91,6 +92,7 @@ async function main(): Promise<void> {
   const pass = await measure(chat, bodies.openai('bench-model', false), 1, false, Math.min(3, SECONDS));
   const translated = await measure(chat, bodies.openai('bench-claude', false), 1, false, Math.min(3, SECONDS));
   const rss = peakRssMb(gw.proc.pid!);
+  const relay = await relayBench(root, gw.url, measure, SECONDS);
   await stop(gw.proc);
 
   // Small requests' p99 while 10 MB image requests are being translated, with and without the worker.
@@ -128,6 +130,7 @@ async function main(): Promise<void> {
     '| 10 MB image requests translated on | small requests/s | small p50 (ms) | small p99 (ms) | large requests/s | errors |',
     '|---|---|---|---|---|---|',
     ...offload.map((o) => `| ${o.mode} | ${fmt(o.small.rps)} | ${fmt(o.small.p50, 1)} | ${fmt(o.small.p99, 1)} | ${fmt(o.large.rps, 1)} | ${o.small.errors + o.large.errors} |`),
+    ...relay.lines,
     '',
     `gateway peak RSS (first gateway, all stream scenarios): ${fmt(rss, 1)} MB; ${SECONDS}s per phase; node ${process.version}`,
   );
@@ -135,7 +138,7 @@ async function main(): Promise<void> {
   mkdirSync(path.join(root, 'bench/results'), { recursive: true });
   writeFileSync(
     path.join(root, 'bench/results/latest.json'),
-    JSON.stringify({ date: new Date().toISOString(), seconds: SECONDS, gatewayPeakRssMb: rss, rows, latency: { passthroughP50: pass.p50, translatedP50: translated.p50 }, offload }, null, 2),
+    JSON.stringify({ date: new Date().toISOString(), seconds: SECONDS, gatewayPeakRssMb: rss, rows, latency: { passthroughP50: pass.p50, translatedP50: translated.p50 }, offload, relay: relay.rows }, null, 2),
   );
 }
 
