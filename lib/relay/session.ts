@@ -142,7 +142,9 @@ export class RelaySession {
   }
 
   private transmit(call: RelayCall, frame: string): void {
-    if (this.socket.send(frame) === SEND_DROPPED) call.fail(new Error('AI Studio relay socket refused the request (send buffer full)'));
+    if (this.socket.send(frame) !== SEND_DROPPED) return;
+    // Reported asynchronously, like every failure: the caller may still be setting up.
+    queueMicrotask(() => call.fail(new Error('AI Studio relay socket refused the request (send buffer full)')));
   }
 
   private forget(call: RelayCall): void {

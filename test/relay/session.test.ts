@@ -220,6 +220,8 @@ t.test('request frames wait while the app is not reading, then go out in order',
   socket.sendStatus = 2;
   const r = recorder();
   session.call(req(), r.sink);
+  t.same(r.events, [], 'not while the caller is still in call()');
+  await flush();
   t.match(r.events, [['error', /refused/, false]], 'a dropped send fails the call');
 });
 
