@@ -146,11 +146,13 @@ export class AuthStore {
       .sort((a, b) => a.name.toLowerCase().localeCompare(b.name.toLowerCase()));
   }
 
-  /** Start every refresh that is due; resolves when those finished (the request path never waits on this). */
+  /** Start every refresh that is due; resolves when those (and any already running) finished.
+   *  The request path never waits on this. */
   async checkRefreshes(): Promise<void> {
     const now = this.now();
     const started: Promise<void>[] = [];
     for (const e of this.entries.values()) {
+      if (e.busy) started.push(e.busy);
       if (!e.mod || e.busy || e.data['disabled'] === true || now < e.nextAttempt) continue;
       if (e.mod.prepare && !e.unavailable && this.needsPrepare(e)) started.push(this.run(e, 'prepare'));
       else if (this.refreshDue(e, now)) started.push(this.run(e, 'refresh'));
