@@ -87,11 +87,14 @@ export class StreamTranslator {
   }
 
   /** An error after streaming began (upstream connection lost, timeout):
-   *  the client's format's final error text. */
+   *  the client's format's final error text. It goes through the encoder,
+   *  which knows where the stream stands: Responses sequence numbers go on,
+   *  a Gemini JSON array gets its element and its closing bracket, and an
+   *  answer the client already saw end gets nothing more. */
   error(status: number, message: string): string {
     if (this.failed) return '';
     this.failed = true;
-    return this.opts.inbound.encodeStreamError({ status, message });
+    return this.closeWithError({ status, message });
   }
 
   private frames(frames: StreamFrame[]): string {
@@ -115,7 +118,16 @@ export class StreamTranslator {
     // A codec bug must not leave the client hanging on an unterminated stream.
     this.failed = true;
     const message = err instanceof Error ? err.message : String(err);
-    return this.opts.inbound.encodeStreamError({ status: 500, message: 'translation failed: ' + message });
+    return this.closeWithError({ status: 500, message: 'translation failed: ' + message });
+  }
+
+  private closeWithError(err: { status: number; message: string }): string {
+    try {
+      return this.encoder.push({ type: 'error', ...err }) + this.encoder.end();
+    } catch {
+      // The encoder itself is what failed: the format's stateless error text.
+      return this.opts.inbound.encodeStreamError(err);
+    }
   }
 }
 
