@@ -151,3 +151,39 @@ t.test('a failing refresh marks the credential; others keep serving; an expired 
   renameSync(tmp, badFile);
   t.ok(await eventually(() => list()['bad@x.test']?.status === 'active' && !gw.runtime().credentials.some((c) => c.disabled)));
 });
+
+t.test('an upstream 401 suspends the account and refreshes its token; the new token serves at once', async (t) => {
+  const oauth = await startMockOAuth({ flavour: 'claude', email: 'u@x.test' });
+  t.teardown(() => oauth.close());
+  const dir = tempDir();
+  const file = await loginFile('claude', oauth, dir, claudeApi.url);
+  const data = JSON.parse(readFileSync(file, 'utf8'));
+  writeFileSync(file, JSON.stringify({ ...data, access_token: 'invalid' })); // revoked upstream
+  const gw = await gateway(accountsYaml(dir, [['claude', oauth, claudeApi.url]]), Date.now);
+  t.teardown(() => gw.close());
+  const first = await ask(gw);
+  t.same(first, { status: 401, auth: 'Bearer invalid' }, 'the only account failed: its error reaches the client');
+  t.ok(await eventually(() => oauth.refreshes === 1 && listAuthFiles(gw.context)[0]!.status === 'active'), 'refreshed in the background');
+  t.same(await ask(gw), { status: 200, auth: 'Bearer claude-at-2' }, 'suspension lifted by the refresh');
+});
+
+t.test('a Gemini CLI file without a project gets one discovered at load; a new auth-dir on reload swaps the files', async (t) => {
+  const { startMockGemini } = await import('../mocks/gemini-upstream.js');
+  const ca = await startMockGemini({ project: 'found-at-load' });
+  t.teardown(() => ca.close());
+  const dir = tempDir();
+  writeFileSync(path.join(dir, 'g.json'), JSON.stringify({ type: 'gemini', email: 'g@x.test', token: { access_token: 'ya29.g', refresh_token: 'r', expiry: new Date(Date.now() + 3600_000).toISOString() } }));
+  const yaml = (d: string) => `auth-dir: "${d}"\noauth-endpoints: { gemini-cli: { api-url: "${ca.url}" }, claude: { api-url: "${claudeApi.url}" } }\n`;
+  const gw = await gateway(yaml(dir), Date.now);
+  t.teardown(() => gw.close());
+  await authStoreFor(gw.context)!.checkRefreshes();
+  t.equal(JSON.parse(readFileSync(path.join(dir, 'g.json'), 'utf8')).project_id, 'found-at-load', 'written back to the file');
+  t.equal(gw.runtime().credentials.find((c) => c.provider === 'gemini-cli')?.projectId, 'found-at-load');
+
+  const other = tempDir();
+  writeFileSync(path.join(other, 'claude-z.json'), JSON.stringify({ type: 'claude', email: 'z@x.test', access_token: 'tok-z', expired: new Date(Date.now() + 86400_000).toISOString() }));
+  gw.reload(parseConfig(yaml(other)).config);
+  t.ok(await eventually(() => listAuthFiles(gw.context).map((f) => f.name).join() === 'claude-z.json'));
+  t.same(gw.runtime().credentials.map((c) => c.provider), ['claude']);
+  t.equal((await ask(gw)).auth, 'Bearer tok-z');
+});
