@@ -14,7 +14,7 @@ import { notFound, routes } from './routes.js';
 import type { Credential } from './routing/credentials.js';
 import { buildRuntime, createRoutingServices, type GatewayContext, type Runtime } from './runtime.js';
 import { closeListen, createApp, listen } from './server/app.js';
-import { uwsNative, type us_listen_socket } from './server/uws.js';
+import { uwsBuild, uwsNative, uwsProblem, type us_listen_socket } from './server/uws.js';
 
 export interface GatewayOptions {
   /** A config object (already validated), or … */
@@ -50,12 +50,18 @@ let warnedShim = false;
 let openGateways = 0;
 
 export async function startGateway(opts: GatewayOptions = {}): Promise<Gateway> {
-  if (!uwsNative && !warnedShim) {
+  if (uwsBuild !== 'native' && !warnedShim) {
     warnedShim = true;
-    log.warn(
-      'uWebSockets.js native binary did not load: serving through its slow JavaScript fallback. ' +
-        'Reinstall dependencies on a supported platform (linux/darwin/win32 x64/arm64, Node 20) for full speed.',
-    );
+    if (!uwsNative) {
+      log.warn(
+        `uWebSockets.js native binary did not load (${uwsProblem ?? 'unknown reason'}): serving through its slow JavaScript fallback. ` +
+          'Reinstall dependencies on a supported platform (linux/darwin/win32 x64/arm64, Node 20) for full speed.',
+      );
+    } else {
+      log.warn(
+        `uWebSockets.js 20.56 did not load (${uwsProblem ?? 'unknown reason'}); using the 20.30 build, which drops requests whose header names contain "_" (Codex CLI sends session_id).`,
+      );
+    }
   }
   let config: Config;
   if (opts.config) config = opts.config;

@@ -100,14 +100,21 @@ t.test('bad flags are refused with usage', async (t) => {
   t.match(v.stdout, /^\d+\.\d+\.\d+/);
 });
 
-t.test('uWebSockets.js on its JS fallback: a loud warning at start-up', async (t) => {
+t.test('uWebSockets.js builds: a warning unless the preferred one loads', async (t) => {
   const dir = mkdtempSync(path.join(tmpdir(), 'cli-'));
-  const p = run(['--port', '0'], dir, { UWS_USE_FALLBACK: '1' });
-  await p.waitFor(/"level":"warn".*uWebSockets\.js native binary did not load/);
-  p.stop();
-  await p.output;
+  const shim = run(['--port', '0'], dir, { CLIPROXY_UWS_BUILD: 'legacy', UWS_USE_FALLBACK: '1' });
+  await shim.waitFor(/"level":"warn".*uWebSockets\.js native binary did not load/);
+  shim.stop();
+  await shim.output;
+  const legacy = run(['--port', '0'], dir, { CLIPROXY_UWS_BUILD: 'legacy' });
+  await legacy.waitFor(/"level":"warn".*using the 20\.30 build, which drops requests whose header names contain/);
+  legacy.stop();
+  await legacy.output;
   const normal = run(['--port', '0'], dir);
-  await normal.waitFor(/listening on/);
+  const m = await normal.waitFor(/listening on (http:\/\/127\.0\.0\.1:\d+)/);
+  // Codex CLI sends session_id and conversation_id headers: they must not stall the request.
+  const res = await fetch(`${m[1]}/`, { headers: { session_id: 's1', conversation_id: 'c1' } });
+  t.equal(res.status, 200);
   normal.stop();
-  t.notMatch((await normal.output).stdout, /native binary did not load/, 'no warning when the binary loads');
+  t.notMatch((await normal.output).stdout, /did not load/, 'no warning when the preferred build loads');
 });
