@@ -27,6 +27,17 @@ async function askAlias(out: NodeJS.WriteStream): Promise<string | undefined> {
   }
 }
 
+/** The local callback port an authorize URL sends the browser back to (none for device flows). */
+function callbackPort(url: string): string | undefined {
+  try {
+    const u = new URL(url);
+    const back = u.searchParams.get('redirect_uri') ?? u.searchParams.get('redirect');
+    return back ? new URL(back).port || undefined : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Returns the process exit code. */
 export async function runCliLogin(provider: LoginProvider, o: CliLoginOptions): Promise<number> {
   const out = o.out ?? process.stdout;
@@ -46,7 +57,11 @@ export async function runCliLogin(provider: LoginProvider, o: CliLoginOptions): 
       opened = await openBrowser(login.url);
       if (!opened) note('No browser could be opened; open the URL below yourself.');
     }
-    if (!opened) note(`Visit the following URL to continue authentication:\n${login.url}`);
+    if (!opened) {
+      const port = callbackPort(login.url);
+      if (port) note(`If your browser runs on another machine, forward the callback port first: ssh -L ${port}:127.0.0.1:${port} <this host>`);
+      note(`Visit the following URL to continue authentication:\n${login.url}`);
+    }
     if (login.userCode) note(`Confirm this code on that page: ${login.userCode}`);
     progress = showProgress({ out, label: `Waiting for ${title} authentication`, deadline: login.deadline });
     try {

@@ -35,6 +35,7 @@ function run(args: string[], cwd: string) {
   child.on('close', () => clearTimeout(timer));
   return {
     output,
+    stdout: () => stdout,
     waitFor(re: RegExp): Promise<RegExpExecArray> {
       return new Promise((resolve, reject) => {
         const check = () => {
@@ -89,6 +90,7 @@ for (const c of cases) {
     const p = run([c.flag, '--no-browser', ...(c.extra ?? [])], dir);
     const m = await p.waitFor(/Visit the following URL to continue authentication:\n(\S+)\n/);
     await p.waitFor(/Waiting for \w+ authentication \(times out in 300s\)/);
+    if (c.prov !== 'qwen') t.match(p.stdout(), new RegExp(`forward the callback port first: ssh -L (\\d+):127\\.0\\.0\\.1:\\1`));
     if (c.prov === 'qwen') {
       await p.waitFor(/Confirm this code on that page: USER-1/);
       await fetch(m[1]!);
