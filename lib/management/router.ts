@@ -14,6 +14,8 @@ import { servePanel } from './panel.js';
 import type { Management } from './service.js';
 
 export const BASE = '/v0/management';
+/** Config files and token files are small: cap what an unauthenticated client can make us buffer. */
+const MAX_BODY = 10 * 1024 * 1024;
 
 /** What a handler works with. */
 export interface Ctx {
@@ -89,7 +91,7 @@ export function managementRoutes(gw: GatewayContext): Route[] {
     const m = gw.management;
     if (!m) return notFound(ex);
     // uWS delivers the body only to a reader attached now; read it up front, check access after.
-    const body = readBody(ex, m.config().maxBodySize).catch((err: Error) => err);
+    const body = readBody(ex, Math.min(m.config().maxBodySize, MAX_BODY)).catch((err: Error) => err);
     void ex.remoteAddress;
     handle(m, ex, body).catch((err: unknown) => {
       if (ex.aborted || ex.committed) return;

@@ -163,6 +163,12 @@ t.test('/config is the whole config as JSON; /config.yaml is the file; PUT valid
   t.equal(parseConfig(file()).config.requestRetry, 7);
 });
 
+t.test('bodies over 10 MiB are refused with 413 before anything is parsed', async (t) => {
+  const r = await gw.api('PUT', '/config.yaml', `# ${'x'.repeat(11 * 1024 * 1024)}\n`);
+  t.equal(r.status, 413);
+  t.equal(live().requestRetry, 7);
+});
+
 t.test('unknown management paths and methods are 404', async (t) => {
   t.equal((await gw.api('GET', '/no-such-thing')).status, 404);
   t.equal((await gw.api('POST', '/debug', { value: true })).status, 404);

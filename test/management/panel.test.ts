@@ -40,13 +40,13 @@ t.test('MANAGEMENT_STATIC_PATH: a directory or the file itself; missing → 404'
   const dir = mkdtempSync(path.join(tmpdir(), 'cliproxy-static-'));
   writeFileSync(path.join(dir, 'management.html'), '<!doctype html><title>custom panel</title>');
   for (const staticPath of [dir, path.join(dir, 'management.html')]) {
-    const gw = await mgmtGateway('debug: false\n', { management: { defaultMetrics: false, env: { MANAGEMENT_STATIC_PATH: staticPath } } });
+    const gw = await mgmtGateway('debug: false\n', { key: null, management: { defaultMetrics: false, env: { MANAGEMENT_STATIC_PATH: staticPath } } });
     const res = await fetch(`${gw.url}/management.html`);
     t.equal(res.status, 200);
     t.match(await res.text(), 'custom panel', staticPath);
     await gw.close();
   }
-  const gw = await mgmtGateway('debug: false\n', { management: { defaultMetrics: false, env: { MANAGEMENT_STATIC_PATH: path.join(dir, 'nowhere') } } });
+  const gw = await mgmtGateway('debug: false\n', { key: null, management: { defaultMetrics: false, env: { MANAGEMENT_STATIC_PATH: path.join(dir, 'nowhere') } } });
   t.equal((await fetch(`${gw.url}/management.html`)).status, 404);
   await gw.close();
   t.equal(panelPath(undefined), path.join(shippedPanelDir(), 'management.html'));
