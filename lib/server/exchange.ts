@@ -79,7 +79,11 @@ export class Exchange {
 
   isLoopback(): boolean {
     const a = this.remoteAddress;
-    return a === '127.0.0.1' || a === '::1' || a.startsWith('127.') || a === '0000:0000:0000:0000:0000:0000:0000:0001' || a.startsWith('::ffff:127.');
+    return (
+      a === '127.0.0.1' || a === '::1' || a.startsWith('127.') || a === '0000:0000:0000:0000:0000:0000:0000:0001' || a.startsWith('::ffff:127.') ||
+      // IPv4 loopback on a dual-stack (::) listener: uWS spells it ::ffff:7f00:1 in full.
+      a.startsWith('0000:0000:0000:0000:0000:ffff:7f')
+    );
   }
 
   /** Send a whole response at once. */

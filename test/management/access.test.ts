@@ -103,3 +103,10 @@ t.test('secret-key and allow-remote cannot be changed through the API', async (t
   t.equal(readFileSync(gw.configPath, 'utf8'), yaml, 'file unchanged');
   t.equal((await gw.api('GET', '/config')).json['remote-management'], undefined, 'GET /config never shows the key');
 });
+
+t.test('IPv4 loopback through a dual-stack (::) listener counts as local', async (t) => {
+  const gw = await mgmtGateway('debug: false\n', { host: '::' });
+  t.teardown(() => gw.close());
+  const res = await fetch(`http://127.0.0.1:${gw.port}/v0/management/debug`, { headers: { authorization: `Bearer ${KEY}` } });
+  t.equal(res.status, 200);
+});
