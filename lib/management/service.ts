@@ -7,7 +7,7 @@ import { FileLogging, type FileLogOptions } from '../logging/file.js';
 import { log } from '../logging/logger.js';
 import type { RequestRecord } from '../routing/dispatch.js';
 import { GatewayMetrics } from '../usage/metrics.js';
-import { UsageStats } from '../usage/stats.js';
+import { routeOf, UsageStats } from '../usage/stats.js';
 import { hashSecret, isBcryptHash, ManagementAccess } from './access.js';
 import type { AuthFileState, LoginStarter } from './types.js';
 
@@ -78,7 +78,8 @@ export class Management {
   }
 
   /** Every finished inference request (RoutingServices.observe). */
-  observe(r: RequestRecord): void {
+  observe(rec: RequestRecord): void {
+    const r = { ...rec, api: routeOf(rec.api) };
     const usage = r.usage();
     this.metrics.observe(r, usage);
     if (!this.config().usageStatisticsEnabled) return;

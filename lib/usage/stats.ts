@@ -53,6 +53,12 @@ export interface UsageEvent {
   at?: number;
 }
 
+/** "POST /v1beta/models/gemini-2.5-pro:streamGenerateContent" → "POST /v1beta/models/:action":
+ *  statistics and metric labels are per route, not per URL. */
+export function routeOf(api: string): string {
+  return api.replace(/^(\w+) \/v1beta\/models\/[^/?]+$/, '$1 /v1beta/models/:action');
+}
+
 /** Detail records kept per model; older ones are dropped (aggregates keep counting). */
 export const MAX_DETAILS_PER_MODEL = 10_000;
 

@@ -65,13 +65,32 @@ t.test('requests with token usage are counted per API, model, day and hour — s
   t.same(chatApi.models['fail-400'].details[0].failed, true);
 });
 
+t.test('statistics are per route: Gemini URLs carrying the model count under one API', async (t) => {
+  const { routeOf } = await import('../../lib/usage/stats.js');
+  t.equal(routeOf('POST /v1beta/models/gemini-2.5-pro:generateContent'), 'POST /v1beta/models/:action');
+  t.equal(routeOf('POST /v1beta/models/x:streamGenerateContent'), 'POST /v1beta/models/:action');
+  t.equal(routeOf('POST /v1/chat/completions'), 'POST /v1/chat/completions');
+  t.equal(routeOf('POST /v1internal:generateContent'), 'POST /v1internal:generateContent');
+  const gemini = await fetch(`${gw.url}/v1beta/models/gpt-mock:generateContent`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ contents: [{ role: 'user', parts: [{ text: 'hi' }] }] }),
+  });
+  t.equal(gemini.status, 200);
+  const { usage } = (await gw.api('GET', '/usage')).json;
+  t.same(Object.keys(usage.apis).filter((a) => a.includes('v1beta')), ['POST /v1beta/models/:action']);
+  t.equal(usage.apis['POST /v1beta/models/:action'].models['gpt-mock'].total_tokens, 17);
+});
+
 t.test('usage-statistics-enabled off drops new records', async (t) => {
+  const count = async () => (await gw.api('GET', '/usage')).json.usage.total_requests as number;
+  const before = await count();
   t.equal((await gw.api('PUT', '/usage-statistics-enabled', { value: false })).status, 200);
   await chat({ model: 'gpt-mock', messages: [{ role: 'user', content: 'hi' }] });
-  t.equal((await gw.api('GET', '/usage')).json.usage.total_requests, 4);
+  t.equal(await count(), before, 'not counted while off');
   t.equal((await gw.api('PUT', '/usage-statistics-enabled', { value: true })).status, 200);
   await chat({ model: 'gpt-mock', messages: [{ role: 'user', content: 'hi' }] });
-  t.equal((await gw.api('GET', '/usage')).json.usage.total_requests, 5);
+  t.equal(await count(), before + 1, 'counted again');
 });
 
 t.test('/metrics: requests, errors, latency, tokens by provider and model', async (t) => {
@@ -82,8 +101,8 @@ t.test('/metrics: requests, errors, latency, tokens by provider and model', asyn
   t.equal(metric(text, 'cliproxy_request_errors_total', { model: 'gpt-mock' }), undefined);
   t.equal(metric(text, 'cliproxy_request_duration_seconds_count', { ...base, stream: 'false' }), 3);
   t.equal(metric(text, 'cliproxy_request_duration_seconds_count', { ...base, stream: 'true' }), 1);
-  t.equal(metric(text, 'cliproxy_tokens_total', { provider: 'openai-compat', model: 'gpt-mock', type: 'input' }), 11 * 5);
-  t.equal(metric(text, 'cliproxy_tokens_total', { provider: 'openai-compat', model: 'gpt-mock', type: 'output' }), 6 * 5);
+  t.equal(metric(text, 'cliproxy_tokens_total', { provider: 'openai-compat', model: 'gpt-mock', type: 'input' }), 11 * 6, 'five chat answers and one Gemini answer');
+  t.equal(metric(text, 'cliproxy_tokens_total', { provider: 'openai-compat', model: 'gpt-mock', type: 'output' }), 6 * 6);
   t.match(text, '# TYPE cliproxy_active_streams gauge');
   t.notMatch(text, 'sk-upstream-1', 'no credentials in labels');
 });
