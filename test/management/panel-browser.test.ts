@@ -99,7 +99,7 @@ async function browserTests(): Promise<void> {
     t.same(config().openaiCompatibility.find((p) => p.name === 'panel-provider')!.apiKeyEntries.map((e) => e.apiKey), ['pk-1', 'pk-2']);
   });
 
-  t.test('upload, list and delete a token file', async (t) => {
+  t.test('upload, list, download and delete a token file', async (t) => {
     const file = path.join(profile, 'claude-panel@example.com.json');
     writeFileSync(file, JSON.stringify({ type: 'claude', email: 'panel@example.com' }));
     await page.click('#tabs button[data-tab=files]');
@@ -107,6 +107,9 @@ async function browserTests(): Promise<void> {
     await page.click('#upload');
     await page.waitForSelector('[data-file="claude-panel@example.com.json"]');
     t.ok(existsSync(path.join(gw.dir, 'auth', 'claude-panel@example.com.json')), 'saved in auth-dir');
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('[data-file="claude-panel@example.com.json"] button:not(.danger)')]);
+    t.equal(download.suggestedFilename(), 'claude-panel@example.com.json');
+    t.same(JSON.parse(readFileSync((await download.path())!, 'utf8')), { type: 'claude', email: 'panel@example.com' }, 'downloaded');
     await page.click('[data-file="claude-panel@example.com.json"] button.danger');
     t.ok(await eventually(() => !existsSync(path.join(gw.dir, 'auth', 'claude-panel@example.com.json'))), 'deleted');
   });
