@@ -229,10 +229,13 @@ export class AuthStore {
     } catch {
       if (!prev) return false;
       this.entries.delete(name);
+      for (const id of prev.credIds) this.gw.routing.cooldowns.resume(id);
       if (logChanges) log.info({ file: name }, 'token file removed: its credentials are gone');
       return true;
     }
     if (prev && prev.raw === raw) return false;
+    // New content (a fresh login, a fixed token): earlier account faults no longer apply.
+    for (const id of prev?.credIds ?? []) this.gw.routing.cooldowns.resume(id);
     let data: TokenFile = {};
     let mod: AuthProviderModule | undefined;
     let problem = '';

@@ -187,6 +187,13 @@ t.test('an account answering 401 is taken out and its token refresh is attempted
   t.ok(await eventually(() => /token refresh failed/.test(broken().status_message)), 'a refresh was tried after the 401');
   t.match(broken(), { status: 'error' });
   t.match(listAuthFiles(g.context).find((f) => f.name === 'good.json'), { status: 'active' });
+
+  // The operator logs the account in again: the new file lifts the suspension at once.
+  claudeFile(dir, 'broken.json', 'tok-fixed');
+  t.ok(await eventually(() => broken().status === 'active'));
+  const after = claude.requests.length;
+  for (let i = 0; i < 4; i++) await fetch(`${g.url}/v1/messages`, { method: 'POST', headers: { 'anthropic-version': '2023-06-01' }, body: JSON.stringify({ model: 'claude-sonnet-4-5-20250929', max_tokens: 8, messages: [{ role: 'user', content: 'x' }] }) }).then((r) => r.arrayBuffer());
+  t.equal(claude.requests.slice(after).filter((r) => r.headers['authorization'] === 'Bearer tok-fixed').length, 2, 'back in rotation');
 });
 
 t.test('Gemini CLI quota: switch-preview-model tries the preview on the same account; switch-project the next project', async (t) => {
