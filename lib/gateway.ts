@@ -150,6 +150,8 @@ export async function startGateway(opts: GatewayOptions = {}): Promise<Gateway> 
       if (listenSocket) closeListen(listenSocket);
       listenSocket = undefined;
       relay.close();
+      // Also end idle keep-alive connections (uWS ≥ 20.4x), so a closed gateway holds nothing open.
+      (app as { close?: () => void }).close?.();
       // Upstream pools are process-wide: drop them with the last gateway.
       if (--openGateways === 0) await Promise.all([closeDispatchers(), closeOffload()]);
     },
