@@ -49,6 +49,8 @@ export function relayCredential(id: string, remote: string): Credential {
     headers: {},
     models: new Map(AISTUDIO_MODELS.map((m) => [m.id, m.id])),
     disabled: false,
+    // The app runs whatever Gemini models the browser session can reach.
+    acceptsUnknownModels: true,
   };
 }
 

@@ -2,9 +2,10 @@
 // selection is deterministic.
 import type { Credential, ProviderKind } from './credentials.js';
 
-const UNKNOWN_PREFIXES: Array<[string, ProviderKind]> = [
-  ['claude-', 'claude'],
-  ['gemini-', 'gemini'],
+// Which provider kinds may serve model names newer than the catalogue.
+const UNKNOWN_PREFIXES: Array<[string, ReadonlySet<ProviderKind>]> = [
+  ['claude-', new Set<ProviderKind>(['claude'])],
+  ['gemini-', new Set<ProviderKind>(['gemini', 'gemini-cli', 'aistudio'])],
 ];
 
 export interface Target {
@@ -50,11 +51,11 @@ export class ModelRegistry {
   // Unknown names with a provider's prefix go to that provider's credentials
   // that accept them, as the upstream may know models the catalogue does not.
   private unknownTargets(model: string): Target[] {
-    const kind = UNKNOWN_PREFIXES.find(([prefix]) => model.startsWith(prefix))?.[1];
-    if (!kind) return [];
+    const kinds = UNKNOWN_PREFIXES.find(([prefix]) => model.startsWith(prefix))?.[1];
+    if (!kinds) return [];
     let list = this.fallback.get(model);
     if (!list) {
-      list = this.credentials.filter((c) => c.provider === kind && c.acceptsUnknownModels).map((c) => ({ credential: c, upstreamModel: model }));
+      list = this.credentials.filter((c) => kinds.has(c.provider) && c.acceptsUnknownModels).map((c) => ({ credential: c, upstreamModel: model }));
       if (this.fallback.size > 1000) this.fallback.clear(); // bounded: names come from clients
       this.fallback.set(model, list);
     }
