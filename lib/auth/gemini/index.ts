@@ -148,11 +148,11 @@ export const geminiAuth: AuthProviderModule = {
     const base = trimBase(ctx.endpoints.apiUrl || CODE_ASSIST_DEFAULT);
     const accessToken = geminiAccessToken(data);
     if (projects.length <= 1) {
-      return [fileCredential('gemini-cli', data, ctx, GEMINI_CLI_MODELS, { baseUrl: base, accessToken, projectId: projects[0] ?? '' })];
+      return [fileCredential('gemini-cli', data, ctx, GEMINI_CLI_MODELS, { baseUrl: base, accessToken, projectId: projects[0] ?? '', acceptsUnknownModels: true })];
     }
     const group = `gemini-cli:file:${ctx.name}`;
     return projects.map((p) => {
-      const c = fileCredential('gemini-cli', data, ctx, GEMINI_CLI_MODELS, { baseUrl: base, accessToken, projectId: p, group });
+      const c = fileCredential('gemini-cli', data, ctx, GEMINI_CLI_MODELS, { baseUrl: base, accessToken, projectId: p, group, acceptsUnknownModels: true });
       return { ...c, id: `${group}#${p}`, label: `${c.label} [${p}]` };
     });
   },
