@@ -4,6 +4,7 @@
 import { Piscina } from 'piscina';
 import type { FormatName, IRRequest } from '../../pipelines/ir.js';
 import type { PeekResult, PrepareResult } from '../../workers/translate.js';
+import { log } from '../logging/logger.js';
 
 export const DEFAULT_OFFLOAD_THRESHOLD = 1024 * 1024;
 
@@ -16,7 +17,12 @@ function workerFile(): string {
 }
 
 function getPool(): Piscina {
-  pool ??= new Piscina({ filename: workerFile(), minThreads: 0, maxThreads: 2, idleTimeout: 30_000 });
+  if (!pool) {
+    pool = new Piscina({ filename: workerFile(), minThreads: 0, maxThreads: 2, idleTimeout: 30_000 });
+    // A worker that cannot start must not take the gateway down: the task
+    // fails, and the caller does the work on the main thread instead.
+    pool.on('error', (err: unknown) => log.error({ err }, 'translation worker failed'));
+  }
   return pool;
 }
 
