@@ -80,9 +80,11 @@ export class Management {
   /** Every finished inference request (RoutingServices.observe). */
   observe(rec: RequestRecord): void {
     const r = { ...rec, api: routeOf(rec.api) };
-    const usage = r.usage();
+    // Piped (same-format) answers are parsed for usage only when statistics are on.
+    const enabled = this.config().usageStatisticsEnabled;
+    const usage = r.usage(enabled);
     this.metrics.observe(r, usage);
-    if (!this.config().usageStatisticsEnabled) return;
+    if (!enabled) return;
     this.usage.record({ api: r.api, model: r.model, ok: r.ok, source: r.credentialLabel, usage });
   }
 

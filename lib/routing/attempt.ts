@@ -19,8 +19,9 @@ export interface ResponseShaper {
   end(): string | Buffer;
   /** Upstream broke mid-stream: a final error event in the client's format. */
   streamError(message: string): string;
-  /** Token usage the answer reported, once it is complete (undefined when unknown). */
-  usage?(): IRUsage | undefined;
+  /** Token usage the answer reported, once it is complete (undefined when
+   *  unknown). With parse=false only what is known without parsing the answer. */
+  usage?(parse?: boolean): IRUsage | undefined;
   /** A whole non-stream upstream body → client status and body. */
   whole(status: number, body: Buffer, contentType: string | undefined): { status: number; body: string | Buffer; contentType: string };
 }

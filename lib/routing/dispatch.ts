@@ -44,8 +44,9 @@ export interface RequestRecord {
   ok: boolean;
   stream: boolean;
   latencyMs: number;
-  /** Reads the answer's token usage (parses only when called). */
-  usage: () => IRUsage | undefined;
+  /** Reads the answer's token usage; parse=false returns only what is known
+   *  without parsing a piped answer (cheap, for metrics). */
+  usage: (parse?: boolean) => IRUsage | undefined;
 }
 
 /** What the API layer hands to the dispatcher. */
@@ -201,7 +202,7 @@ function observe(svc: RoutingServices, rr: RoutedRequest, status: number, target
     ok: status >= 200 && status < 400,
     stream: rr.stream,
     latencyMs: performance.now() - rr.ex.startedAt,
-    usage: () => shaper?.usage?.(),
+    usage: (parse = true) => shaper?.usage?.(parse),
   });
 }
 

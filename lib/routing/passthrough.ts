@@ -38,7 +38,9 @@ export function passthroughShaper(format: FormatName, streamContentType = 'text/
       whole = body;
       return { status, body, contentType: contentType ?? 'application/json' };
     },
-    usage(): IRUsage | undefined {
+    usage(parse = true): IRUsage | undefined {
+      // Piped answers are never parsed on the request path: only on request.
+      if (!parse) return undefined;
       try {
         if (whole) return foldEvents(codec.decodeResponse(JSON.parse(whole.toString('utf8')))).usage;
         return usageFromStream(format, Buffer.concat(head), Buffer.concat(tail), sse);

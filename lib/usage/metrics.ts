@@ -3,6 +3,7 @@
 // never carry credentials (not even masked ones).
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { RequestRecord } from '../routing/dispatch.js';
+import type { IRUsage } from '../../pipelines/ir.js';
 import { tokenStats } from './stats.js';
 
 export class GatewayMetrics {
@@ -29,7 +30,7 @@ export class GatewayMetrics {
     if (opts.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry, prefix: 'cliproxy_' });
   }
 
-  observe(r: RequestRecord, usage = r.usage()): void {
+  observe(r: RequestRecord, usage: IRUsage | undefined): void {
     const provider = r.provider ?? 'none';
     const status = String(r.status);
     this.requests.inc({ api: r.api, provider, model: r.model, status });
