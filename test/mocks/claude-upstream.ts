@@ -24,7 +24,7 @@
 // Usage everywhere: input_tokens 11, output_tokens 6, cache_read_input_tokens 3,
 // cache_creation_input_tokens 0.
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { startRecordingServer } from './recording-server.js';
 import type { MockUpstream, RecordedRequest } from './openai-upstream.js';
 
 export type { MockUpstream, RecordedRequest };
@@ -234,38 +234,9 @@ function validate(body: any, countOnly: boolean): string | null {
 }
 
 export async function startMockClaude(): Promise<MockUpstream> {
-  const requests: RecordedRequest[] = [];
   const forced: Forced[] = [];
-  const server = http.createServer((req, res) => {
-    const parts: Buffer[] = [];
-    req.on('data', (c: Buffer) => parts.push(c));
-    req.on('end', () => {
-      let body: any;
-      try {
-        body = JSON.parse(Buffer.concat(parts).toString('utf8'));
-      } catch {
-        body = undefined;
-      }
-      let markClosed!: () => void;
-      const rec: RecordedRequest = {
-        method: req.method ?? '',
-        url: req.url ?? '',
-        headers: req.headers,
-        body,
-        closed: new Promise((r) => (markClosed = r)),
-        closedEarly: false,
-      };
-      res.on('close', () => {
-        if (!res.writableFinished) rec.closedEarly = true;
-        markClosed();
-      });
-      requests.push(rec);
-      handle(req, res, body, forced);
-    });
-  });
-  server.keepAliveTimeout = 30_000;
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const port = (server.address() as AddressInfo).port;
+  const { port, requests, close } = await startRecordingServer((req, res, body) => handle(req, res, body, forced));
+
   return {
     // Anthropic base URLs carry no version: clients append /v1/messages.
     url: `http://127.0.0.1:${port}`,
@@ -274,11 +245,7 @@ export async function startMockClaude(): Promise<MockUpstream> {
     failNext(status, count = 1, headers = {}) {
       for (let i = 0; i < count; i++) forced.push({ status, headers });
     },
-    close: () =>
-      new Promise<void>((r) => {
-        server.closeAllConnections();
-        server.close(() => r());
-      }),
+    close,
   };
 }
 

@@ -33,7 +33,7 @@
 // Anything else: "echo: <last user text>".
 // Usage: input_tokens 11 (cached_tokens 3), output_tokens 6 (reasoning_tokens 2), total 17.
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { startRecordingServer } from './recording-server.js';
 import type { MockUpstream, RecordedRequest } from './openai-upstream.js';
 
 export type { RecordedRequest };
@@ -197,43 +197,15 @@ function validate(body: any, codex: boolean): void {
 }
 
 export async function startMockCodex(): Promise<MockCodexUpstream> {
-  const requests: RecordedRequest[] = [];
   const forced: Forced[] = [];
-  const server = http.createServer((req, res) => {
-    const parts: Buffer[] = [];
-    req.on('data', (c: Buffer) => parts.push(c));
-    req.on('end', () => {
-      let body: any;
-      try {
-        body = JSON.parse(Buffer.concat(parts).toString('utf8'));
-      } catch {
-        body = undefined;
-      }
-      let markClosed!: () => void;
-      const rec: RecordedRequest = {
-        method: req.method ?? '',
-        url: req.url ?? '',
-        headers: req.headers,
-        body,
-        closed: new Promise((r) => (markClosed = r)),
-        closedEarly: false,
-      };
-      res.on('close', () => {
-        if (!res.writableFinished) rec.closedEarly = true;
-        markClosed();
-      });
-      requests.push(rec);
-      try {
-        handle(req, res, body, forced);
-      } catch (e) {
-        if (e instanceof ApiError) sendJson(res, e.status, e.body);
-        else sendJson(res, 500, { error: { message: String(e), type: 'server_error', param: null, code: null } });
-      }
-    });
+  const { port, requests, close } = await startRecordingServer((req, res, body) => {
+    try {
+      handle(req, res, body, forced);
+    } catch (e) {
+      if (e instanceof ApiError) sendJson(res, e.status, e.body);
+      else sendJson(res, 500, { error: { message: String(e), type: 'server_error', param: null, code: null } });
+    }
   });
-  server.keepAliveTimeout = 30_000;
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const port = (server.address() as AddressInfo).port;
   return {
     url: `http://127.0.0.1:${port}/backend-api/codex`,
     openaiUrl: `http://127.0.0.1:${port}/v1`,
@@ -242,11 +214,7 @@ export async function startMockCodex(): Promise<MockCodexUpstream> {
     failNext(status, count = 1, headers = {}) {
       for (let i = 0; i < count; i++) forced.push({ status, headers });
     },
-    close: () =>
-      new Promise<void>((r) => {
-        server.closeAllConnections();
-        server.close(() => r());
-      }),
+    close,
   };
 }
 

@@ -38,7 +38,7 @@
 // thoughtsTokenCount 2, totalTokenCount 19 (full usage on the last chunk only;
 // earlier chunks carry the prompt part, as the real API does).
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { startRecordingServer } from './recording-server.js';
 import type { MockUpstream, RecordedRequest } from './openai-upstream.js';
 
 export type { MockUpstream, RecordedRequest };
@@ -309,44 +309,16 @@ function quotaDetails(model: string): unknown[] {
 type Forced = { status: number; headers: Record<string, string> };
 
 export async function startMockGemini(opts: MockGeminiOptions = {}): Promise<MockUpstream> {
-  const requests: RecordedRequest[] = [];
   const forced: Forced[] = [];
   const state = { project: opts.project ?? CODE_ASSIST_PROJECT, onboarded: opts.onboarded ?? true };
-  const server = http.createServer((req, res) => {
-    const parts: Buffer[] = [];
-    req.on('data', (c: Buffer) => parts.push(c));
-    req.on('end', () => {
-      let body: any;
-      try {
-        body = JSON.parse(Buffer.concat(parts).toString('utf8'));
-      } catch {
-        body = undefined;
-      }
-      let markClosed!: () => void;
-      const rec: RecordedRequest = {
-        method: req.method ?? '',
-        url: req.url ?? '',
-        headers: req.headers,
-        body,
-        closed: new Promise((r) => (markClosed = r)),
-        closedEarly: false,
-      };
-      res.on('close', () => {
-        if (!res.writableFinished) rec.closedEarly = true;
-        markClosed();
-      });
-      requests.push(rec);
-      try {
-        handle(req, res, body, forced, state);
-      } catch (e) {
-        if (e instanceof BadRequest) sendError(res, 400, e.message);
-        else sendError(res, 500, String(e));
-      }
-    });
+  const { port, requests, close } = await startRecordingServer((req, res, body) => {
+    try {
+      handle(req, res, body, forced, state);
+    } catch (e) {
+      if (e instanceof BadRequest) sendError(res, 400, e.message);
+      else sendError(res, 500, String(e));
+    }
   });
-  server.keepAliveTimeout = 30_000;
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const port = (server.address() as AddressInfo).port;
   return {
     // Gemini base URLs carry no version: clients append /v1beta/models/… (or /v1internal:…).
     url: `http://127.0.0.1:${port}`,
@@ -355,11 +327,7 @@ export async function startMockGemini(opts: MockGeminiOptions = {}): Promise<Moc
     failNext(status, count = 1, headers = {}) {
       for (let i = 0; i < count; i++) forced.push({ status, headers });
     },
-    close: () =>
-      new Promise<void>((r) => {
-        server.closeAllConnections();
-        server.close(() => r());
-      }),
+    close,
   };
 }
 

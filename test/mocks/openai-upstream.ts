@@ -9,17 +9,10 @@
 //   slow-<n>           n chunks, 20 ms apart
 // Anything else: echo the last user message back.
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { startRecordingServer, type RecordedRequest } from './recording-server.js';
 
-export interface RecordedRequest {
-  method: string;
-  url: string;
-  headers: http.IncomingHttpHeaders;
-  body: any;
-  /** Resolves when the request's socket closes (client went away or we ended). */
-  closed: Promise<void>;
-  closedEarly: boolean;
-}
+export type { RecordedRequest };
+
 
 export interface MockUpstream {
   url: string; // base URL incl. /v1
@@ -44,38 +37,9 @@ function lastUserText(body: any): string {
 }
 
 export async function startMockOpenAI(opts: { chunks?: number } = {}): Promise<MockUpstream> {
-  const requests: RecordedRequest[] = [];
   const forced: Array<{ status: number; headers: Record<string, string> }> = [];
-  const server = http.createServer((req, res) => {
-    const parts: Buffer[] = [];
-    req.on('data', (c: Buffer) => parts.push(c));
-    req.on('end', () => {
-      let body: any;
-      try {
-        body = JSON.parse(Buffer.concat(parts).toString('utf8'));
-      } catch {
-        body = undefined;
-      }
-      let markClosed!: () => void;
-      const rec: RecordedRequest = {
-        method: req.method ?? '',
-        url: req.url ?? '',
-        headers: req.headers,
-        body,
-        closed: new Promise((r) => (markClosed = r)),
-        closedEarly: false,
-      };
-      res.on('close', () => {
-        if (!res.writableFinished) rec.closedEarly = true;
-        markClosed();
-      });
-      requests.push(rec);
-      handle(req, res, body, forced);
-    });
-  });
-  server.keepAliveTimeout = 30_000;
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const port = (server.address() as AddressInfo).port;
+  const { port, requests, close } = await startRecordingServer((req, res, body) => handle(req, res, body, forced));
+
   return {
     url: `http://127.0.0.1:${port}/v1`,
     port,
@@ -83,11 +47,7 @@ export async function startMockOpenAI(opts: { chunks?: number } = {}): Promise<M
     failNext(status, count = 1, headers = {}) {
       for (let i = 0; i < count; i++) forced.push({ status, headers });
     },
-    close: () =>
-      new Promise<void>((r) => {
-        server.closeAllConnections();
-        server.close(() => r());
-      }),
+    close,
   };
 }
 
