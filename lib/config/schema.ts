@@ -38,6 +38,20 @@ function oauthEndpoints(callbackPort: number): Schema {
   });
 }
 
+// gemini-api-key, claude-api-key and codex-api-key entries share one shape.
+// `models` (name → alias) narrows and aliases what a key serves; for Gemini
+// and Codex keys that is an addition to the reference.
+const providerKeys: Schema = {
+  kind: 'list',
+  of: obj({
+    'api-key': { key: 'apiKey', schema: str },
+    'base-url': { key: 'baseUrl', schema: str },
+    'proxy-url': { key: 'proxyUrl', schema: str },
+    headers: { key: 'headers', schema: strMap },
+    models: { key: 'models', schema: modelAliases },
+  }),
+};
+
 export const DEFAULT_MAX_BODY = 50 * 1024 * 1024;
 
 export const configSchema: Schema = obj(
@@ -95,49 +109,11 @@ export const configSchema: Schema = obj(
         'disable-control-panel': { key: 'disableControlPanel', schema: bool, default: false },
       }),
     },
-    'gemini-api-key': {
-      key: 'geminiApiKey',
-      schema: {
-        kind: 'list',
-        of: obj({
-          'api-key': { key: 'apiKey', schema: str },
-          'base-url': { key: 'baseUrl', schema: str },
-          headers: { key: 'headers', schema: strMap },
-          'proxy-url': { key: 'proxyUrl', schema: str },
-          // Addition: like claude-api-key.models, narrows and aliases what this key serves.
-          models: { key: 'models', schema: modelAliases },
-        }),
-      },
-    },
+    'gemini-api-key': { key: 'geminiApiKey', schema: providerKeys },
     // Legacy key-only form of gemini-api-key; merged into it on load.
     'generative-language-api-key': { key: 'generativeLanguageApiKey', schema: strList },
-    'claude-api-key': {
-      key: 'claudeApiKey',
-      schema: {
-        kind: 'list',
-        of: obj({
-          'api-key': { key: 'apiKey', schema: str },
-          'base-url': { key: 'baseUrl', schema: str },
-          'proxy-url': { key: 'proxyUrl', schema: str },
-          models: { key: 'models', schema: modelAliases },
-          headers: { key: 'headers', schema: strMap },
-        }),
-      },
-    },
-    'codex-api-key': {
-      key: 'codexApiKey',
-      schema: {
-        kind: 'list',
-        of: obj({
-          'api-key': { key: 'apiKey', schema: str },
-          'base-url': { key: 'baseUrl', schema: str },
-          'proxy-url': { key: 'proxyUrl', schema: str },
-          headers: { key: 'headers', schema: strMap },
-          // Addition: like claude-api-key.models, narrows and aliases what this key serves.
-          models: { key: 'models', schema: modelAliases },
-        }),
-      },
-    },
+    'claude-api-key': { key: 'claudeApiKey', schema: providerKeys },
+    'codex-api-key': { key: 'codexApiKey', schema: providerKeys },
     'openai-compatibility': {
       key: 'openaiCompatibility',
       schema: {
