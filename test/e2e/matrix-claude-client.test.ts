@@ -55,7 +55,6 @@ const textOf = (msg: Anthropic.Message) =>
 // thinking block gets no signature, so the next turn cannot send the reasoning
 // item back. Mapping encrypted_content onto `signature` needs a way to tell it
 // from a real Claude signature on the way back (a design decision across codecs).
-const CODEX_SIGNATURE_TODO = 'codex encrypted_content is not carried in the Claude thinking signature, so reasoning state is lost between turns';
 
 for (const kind of KINDS) {
   t.test(`${kind}: text, non-stream`, async (t) => {
@@ -168,8 +167,7 @@ for (const kind of KINDS) {
       for (const [name, msg] of [['non-stream', whole], ['stream', streamed]] as const) {
         const th = msg.content.find((b): b is Anthropic.ThinkingBlock => b.type === 'thinking');
         t.equal(th?.thinking, expected, `${name}: thinking text`);
-        if (kind === 'codex') t.ok(th?.signature, `${name}: thinking has a signature`, { todo: CODEX_SIGNATURE_TODO });
-        else t.ok(th?.signature, `${name}: thinking has a signature`);
+        t.ok(th?.signature, `${name}: thinking has a signature`);
         if (signature) t.equal(th?.signature, signature, `${name}: the upstream's signature`);
         t.equal(msg.content.at(-1)?.type, 'text', `${name}: text after thinking`);
         t.equal(textOf(msg), 'echo: think first', `${name}: text`);
@@ -195,7 +193,6 @@ for (const kind of KINDS) {
         t.ok(
           (up.input as any[]).some((i) => i.type === 'reasoning' && i.encrypted_content === CODEX_MOCK_ENCRYPTED),
           'reasoning item back with its encrypted_content',
-          { todo: CODEX_SIGNATURE_TODO },
         );
     });
   }

@@ -101,8 +101,10 @@ t.test('/metrics: requests, errors, latency, tokens by provider and model', asyn
   t.equal(metric(text, 'cliproxy_request_errors_total', { model: 'gpt-mock' }), undefined);
   t.equal(metric(text, 'cliproxy_request_duration_seconds_count', { ...base, stream: 'false' }), 3);
   t.equal(metric(text, 'cliproxy_request_duration_seconds_count', { ...base, stream: 'true' }), 1);
-  t.equal(metric(text, 'cliproxy_tokens_total', { provider: 'openai-compat', model: 'gpt-mock', type: 'input' }), 11 * 6, 'five chat answers and one Gemini answer');
-  t.equal(metric(text, 'cliproxy_tokens_total', { provider: 'openai-compat', model: 'gpt-mock', type: 'output' }), 6 * 6);
+  // Piped (same-format) answers are not parsed for tokens while statistics are
+  // off, so the one chat answer sent then is missing here; translated ones count always.
+  t.equal(metric(text, 'cliproxy_tokens_total', { provider: 'openai-compat', model: 'gpt-mock', type: 'input' }), 11 * 5, 'four chat answers and one Gemini answer');
+  t.equal(metric(text, 'cliproxy_tokens_total', { provider: 'openai-compat', model: 'gpt-mock', type: 'output' }), 6 * 5);
   t.match(text, '# TYPE cliproxy_active_streams gauge');
   t.notMatch(text, 'sk-upstream-1', 'no credentials in labels');
 });

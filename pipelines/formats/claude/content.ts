@@ -4,7 +4,7 @@
 // this only matters when the answer or request crosses formats.
 import { TranslationError } from '../../ir.js';
 import type { IRFilePart, IRImagePart, IRPart, IRTextPart, IRToolResultPart } from '../../ir.js';
-import { argsToInput, cacheControlOf, cacheControlOut, isObj, str } from './shared.js';
+import { argsToInput, cacheControlOf, cacheControlOut, FOREIGN_REASONING_PREFIX, isObj, str } from './shared.js';
 import type { Json } from './shared.js';
 
 type ResultItem = IRTextPart | IRImagePart | IRFilePart;
@@ -140,6 +140,7 @@ export function decodeBlock(block: unknown, names: Map<string, string>, where: s
     }
     case 'thinking': {
       const sig = str(block.signature);
+      if (sig?.startsWith(FOREIGN_REASONING_PREFIX)) return { type: 'reasoning', text: str(block.thinking) ?? '', encrypted: sig.slice(FOREIGN_REASONING_PREFIX.length) };
       return { type: 'reasoning', text: str(block.thinking) ?? '', ...(sig ? { signature: sig } : {}) };
     }
     case 'redacted_thinking':

@@ -1,7 +1,7 @@
 // Non-stream Messages answers: upstream body → IR events, IR answer → body.
 import type { IREvent, IRRequest, IRResponse } from '../../ir.js';
 import { statusForType } from './errors.js';
-import { argsToInput, decodeStopReason, decodeUsage, encodeStopReason, encodeUsage, isObj, randomId, str } from './shared.js';
+import { argsToInput, decodeStopReason, decodeUsage, encodeStopReason, encodeUsage, isObj, randomId, signatureFor, str } from './shared.js';
 import type { Json } from './shared.js';
 
 /** Server-side tool blocks (server_tool_use, web_search_tool_result, …) ran
@@ -55,7 +55,7 @@ export function encodeResponse(res: IRResponse, req: IRRequest): unknown {
       if (p.text) content.push({ type: 'text', text: p.text });
     } else if (p.type === 'reasoning') {
       if (p.redactedData) content.push({ type: 'redacted_thinking', data: p.redactedData });
-      else if (p.text || p.signature) content.push({ type: 'thinking', thinking: p.text, signature: p.signature ?? '' });
+      else if (p.text || p.signature || p.encrypted) content.push({ type: 'thinking', thinking: p.text, signature: signatureFor(p) ?? '' });
     } else {
       sawToolUse = true;
       content.push({ type: 'tool_use', id: p.id || randomId('toolu_'), name: p.name, input: argsToInput(p.arguments) });

@@ -5,6 +5,16 @@ import type { IRCacheControl, IRFinishReason, IRUsage } from '../../ir.js';
 
 export type Json = Record<string, unknown>;
 
+/** Another provider's opaque reasoning state (Responses/Codex encrypted_content)
+ *  rides in a Claude thinking block's signature with this prefix, so a Claude
+ *  client hands it back on the next turn. Real Claude signatures never start
+ *  with it, and the encoder never sends such a block to Claude. */
+export const FOREIGN_REASONING_PREFIX = 'cliproxy-enc:';
+
+export function signatureFor(p: { signature?: string; encrypted?: string }): string | undefined {
+  return p.signature ?? (p.encrypted ? FOREIGN_REASONING_PREFIX + p.encrypted : undefined);
+}
+
 export function isObj(v: unknown): v is Json {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }

@@ -11,7 +11,7 @@
 import type { StreamEncoder, StreamEncoderOptions } from '../../codec.js';
 import type { IREvent, IRRequest, IRUsage } from '../../ir.js';
 import { encodeStreamError } from './errors.js';
-import { encodeStopReason, encodeUsage, mergeUsage, randomId } from './shared.js';
+import { encodeStopReason, encodeUsage, mergeUsage, randomId, signatureFor } from './shared.js';
 import type { Json } from './shared.js';
 
 type Kind = 'text' | 'thinking' | 'tool';
@@ -83,7 +83,8 @@ class ClaudeStreamEncoder implements StreamEncoder {
           out += sse('content_block_stop', { index });
         }
         if (ev.text) out += this.openFor(ev.index, 'thinking') + this.delta({ type: 'thinking_delta', thinking: ev.text });
-        if (ev.signature) out += this.openFor(ev.index, 'thinking') + this.delta({ type: 'signature_delta', signature: ev.signature });
+        const signature = signatureFor(ev);
+        if (signature) out += this.openFor(ev.index, 'thinking') + this.delta({ type: 'signature_delta', signature });
         return out;
       }
       case 'tool-call-start': {
