@@ -375,16 +375,15 @@ const CODEX_HEADERS = {
   'user-agent': 'codex_cli_rs/0.171.0 (Ubuntu 24.4.0; x86_64) xterm-256color',
   accept: 'text/event-stream',
 };
-// Codex CLI also sends `session_id` (and `conversation_id`) headers. The
-// bundled uWebSockets.js (20.30) drops any request whose header names hold an
-// underscore without answering (uNetworking/uWebSockets.js#1018, fixed upstream
-// in later releases), so those are checked on their own below.
+// Codex CLI also sends `session_id` and `conversation_id` headers; uWebSockets.js
+// 20.15–20.4x dropped requests with underscores in header names without an
+// answer (uNetworking/uWebSockets.js#1018), which the gateway's newer build fixes.
 const CODEX_SESSION_HEADERS = { session_id: '0199a2b4-5c6d-7e8f-9a0b-1c2d3e4f5a6b', conversation_id: '0199a2b4-5c6d-7e8f-9a0b-1c2d3e4f5a6b' };
 
 for (const kind of KINDS) {
   t.test(`Codex CLI 0.171 → ${kind}: POST /v1/responses streams to response.completed`, async (t) => {
     const gw = gateways[kind];
-    const { result: r, requests } = await seen(kind, () => post(`${gw.url}/v1/responses`, codexBody(CODEX_MODEL), CODEX_HEADERS));
+    const { result: r, requests } = await seen(kind, () => post(`${gw.url}/v1/responses`, codexBody(CODEX_MODEL), { ...CODEX_HEADERS, ...CODEX_SESSION_HEADERS }));
     t.equal(r.status, 200, `accepted: ${r.status === 200 ? '' : r.text.slice(0, 300)}`);
     t.match(r.contentType, /^text\/event-stream/);
     const evs = parseSse(r.text);
@@ -429,9 +428,7 @@ t.test("Codex CLI's session_id / conversation_id headers (underscores) are accep
     contentType: '',
     text: `${e.message}: ${String((e.cause as Error | undefined)?.message)}`,
   }));
-  t.equal(r.status, 200, `accepted: ${r.status === 200 ? '' : r.text.slice(0, 300)}`, {
-    todo: 'the bundled uWebSockets.js 20.30 closes the connection on header names with "_" without a response; needs a newer uWebSockets.js',
-  });
+  t.equal(r.status, 200, `accepted: ${r.status === 200 ? '' : r.text.slice(0, 300)}`);
 });
 
 t.test('Codex CLI probing Responses over WebSocket gets a clean non-101 error', async (t) => {
