@@ -23,6 +23,7 @@ import {
 import type { FormatName, IREffort, IRRequest } from '../../pipelines/ir.js';
 import { geminiToolNameMap } from '../../pipelines/formats/gemini/index.js';
 import { toolNameRestorer } from '../../pipelines/formats/codex/index.js';
+import { toolNameRestorer as safeNameRestorer } from '../../pipelines/tool-names.js';
 import {
   CARRIES,
   CLAUDE_ID,
@@ -74,7 +75,7 @@ function upstreamNameBack(u: Upstream, req: IRRequest): (n: string) => string {
     return (n) => m.get(n) ?? n;
   }
   if (u === 'codex') return toolNameRestorer(req);
-  return (n) => n;
+  return safeNameRestorer(req) ?? ((n) => n);
 }
 
 // ───────────────────────────── the request side ─────────────────────────────
@@ -703,15 +704,13 @@ t.test('tool names an upstream cannot take are sanitized for it and restored for
         const { req, body } = compose(c.i, u).request(withModel(c.body, UPSTREAM_MODEL[u]));
         const f = requestFacts(u, body);
         const back = upstreamNameBack(u, req);
-        // No name map exists yet for these upstreams (only Gemini sanitizes, only Codex shortens).
-        const todo = u === 'openai-chat' || u === 'claude' || (u === 'codex' && c.i === 'gemini') ? { todo: `${u} upstream: no tool-name sanitizing and restore yet` } : {};
         for (const name of c.names) {
           const tool = f.tools.find((x) => back(x.name) === name);
           if (!tool) {
             t.fail(`tool ${name} is missing upstream`);
             continue;
           }
-          t.match(tool.name, NAME_OK[u], `tool ${name} goes up as ${tool.name}, a name ${u} takes`, NAME_OK[u].test(tool.name) ? {} : todo);
+          t.match(tool.name, NAME_OK[u], `tool ${name} goes up as ${tool.name}, a name ${u} takes`);
           for (const call of f.calls.filter((x) => back(x.name) === name)) t.equal(call.name, tool.name, 'the history call uses the same upstream name');
           // The answer calls the tool by its upstream name; the client sees its own.
           const tr = new StreamTranslator({ upstream: getCodec(u), inbound: getCodec(c.i), req: { ...req, stream: true }, framing: 'sse' });

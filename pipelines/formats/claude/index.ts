@@ -1,5 +1,7 @@
 // The Anthropic Messages codec.
 import type { FormatCodec } from '../../codec.js';
+import type { IRRequest } from '../../ir.js';
+import { restoreEvents, restoringDecoder, toolNameRestorer, withSafeToolNames } from '../../tool-names.js';
 import { decodeError, encodeError, encodeStreamError } from './errors.js';
 import { decodeRequest, encodeRequest } from './request.js';
 import { decodeResponse, encodeResponse } from './response.js';
@@ -12,10 +14,12 @@ export { foldSystemMessages } from './passthrough.js';
 export const codec: FormatCodec = {
   name: 'claude',
   decodeRequest,
-  encodeRequest,
-  decodeResponse,
+  // Tool names Claude refuses (e.g. a Gemini client's `files.read`) go up
+  // replaced and come back restored.
+  encodeRequest: (req) => encodeRequest(withSafeToolNames(req)),
+  decodeResponse: (body: unknown, req?: IRRequest) => restoreEvents(decodeResponse(body), toolNameRestorer(req)),
   encodeResponse,
-  createStreamDecoder,
+  createStreamDecoder: (req?: IRRequest) => restoringDecoder(createStreamDecoder(), req),
   createStreamEncoder,
   decodeError,
   encodeError,

@@ -129,12 +129,14 @@ function enforceInstructions(body: Obj, official: string): void {
 // ── tool names over the backend's 64-character limit ───────────────────────
 
 const NAME_LIMIT = 64;
+// The backend takes [a-zA-Z0-9_-]; a Gemini client's `files.read` must be renamed too.
+const VALID_NAME = /^[a-zA-Z0-9_-]+$/;
 
 /** Function names the body sends at top level (namespace children are sent
  *  under their short in-namespace names). */
 function longNames(req: IRRequest): string[] {
   const ns = responsesExtras(req)?.ns ?? {};
-  return (req.tools ?? []).filter((t) => t.type === 'function' && !ns[t.name] && t.name.length > NAME_LIMIT).map((t) => t.name);
+  return (req.tools ?? []).filter((t) => t.type === 'function' && !ns[t.name] && (t.name.length > NAME_LIMIT || !VALID_NAME.test(t.name))).map((t) => t.name);
 }
 
 /** Original → short name, independent of tool order so the stream decoder can
@@ -144,10 +146,10 @@ export function shortNameMap(req: IRRequest): Map<string, string> {
   const long = [...new Set(longNames(req))].sort();
   const map = new Map<string, string>();
   if (!long.length) return map;
-  const used = new Set((req.tools ?? []).map((t) => t.name).filter((n) => n.length <= NAME_LIMIT));
+  const used = new Set((req.tools ?? []).map((t) => t.name).filter((n) => n.length <= NAME_LIMIT && VALID_NAME.test(n)));
   for (const name of long) {
     const cut = name.lastIndexOf('__');
-    const base = name.startsWith('mcp__') && cut > 3 ? 'mcp__' + name.slice(cut + 2) : name;
+    const base = (name.startsWith('mcp__') && cut > 3 ? 'mcp__' + name.slice(cut + 2) : name).replace(/[^a-zA-Z0-9_-]/g, '_');
     let cand = base.slice(0, NAME_LIMIT);
     for (let k = 1; used.has(cand); k++) cand = base.slice(0, NAME_LIMIT - `_${k}`.length) + `_${k}`;
     used.add(cand);
