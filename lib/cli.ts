@@ -123,7 +123,9 @@ async function main(): Promise<void> {
   log.info({ url: gw.url, config: configPath ?? '(embedded default)' }, `cliproxy-ts listening on ${gw.url}`);
   if (rt.credentials.length === 0) {
     log.info(
-      `no provider credentials configured: copy config.example.yaml to config.yaml and add keys (openai-compatibility, gemini-api-key, claude-api-key, codex-api-key), then restart or just save — the file is watched`,
+      configPath
+        ? `no provider credentials configured: add keys to ${configPath} (openai-compatibility, gemini-api-key, claude-api-key, codex-api-key) or log in (--login, --claude-login, --codex-login, --qwen-login, --iflow-login); saving the file applies it`
+        : `no provider credentials configured: copy config.example.yaml to config.yaml, add keys (openai-compatibility, gemini-api-key, claude-api-key, codex-api-key) and restart, or log in (--login, --claude-login, --codex-login, --qwen-login, --iflow-login)`,
     );
   }
   const stop = (signal: string) => {
