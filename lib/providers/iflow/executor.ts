@@ -3,6 +3,7 @@
 // reference sends it (iFlow's streaming misbehaves on `tools: []`).
 import type { ExecuteInput, ProviderExecutor } from '../executor.js';
 import type { UpstreamRequest } from '../upstream.js';
+import { chatCompletionsRequest } from '../openai-compat/chat-request.js';
 
 const PLACEHOLDER = [{ type: 'function', function: { name: 'noop', description: 'Placeholder tool to stabilise streaming', parameters: { type: 'object' } } }];
 
@@ -23,13 +24,6 @@ export const iflowExecutor: ProviderExecutor = {
   format: 'openai-chat',
   framing: 'sse',
   buildRequest({ credential, body, stream }: ExecuteInput): UpstreamRequest {
-    const headers: Record<string, string> = {
-      'content-type': 'application/json',
-      accept: stream ? 'text/event-stream' : 'application/json',
-      authorization: `Bearer ${credential.apiKey || credential.accessToken}`,
-      'user-agent': 'iFlow-Cli',
-    };
-    for (const k in credential.headers) headers[k.toLowerCase()] = credential.headers[k]!;
-    return { url: `${credential.baseUrl}/chat/completions`, method: 'POST', headers, body: fixTools(body), proxyUrl: credential.proxyUrl };
+    return chatCompletionsRequest(credential, fixTools(body), stream, credential.apiKey || credential.accessToken, { 'user-agent': 'iFlow-Cli' });
   },
 };

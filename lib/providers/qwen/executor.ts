@@ -4,6 +4,7 @@
 // defined — a streamed request without tools carries one inert tool.
 import type { ExecuteInput, ProviderExecutor } from '../executor.js';
 import type { UpstreamRequest } from '../upstream.js';
+import { chatCompletionsRequest } from '../openai-compat/chat-request.js';
 
 const INERT_TOOL = {
   type: 'function',
@@ -32,15 +33,10 @@ export const qwenExecutor: ProviderExecutor = {
   format: 'openai-chat',
   framing: 'sse',
   buildRequest({ credential, body, stream }: ExecuteInput): UpstreamRequest {
-    const headers: Record<string, string> = {
-      'content-type': 'application/json',
-      accept: stream ? 'text/event-stream' : 'application/json',
-      authorization: `Bearer ${credential.accessToken || credential.apiKey}`,
+    return chatCompletionsRequest(credential, stream ? streamBody(body) : body, stream, credential.accessToken || credential.apiKey, {
       'user-agent': 'google-api-nodejs-client/9.15.1',
       'x-goog-api-client': 'gl-node/22.17.0',
       'client-metadata': 'ideType=IDE_UNSPECIFIED,platform=PLATFORM_UNSPECIFIED,pluginType=GEMINI',
-    };
-    for (const k in credential.headers) headers[k.toLowerCase()] = credential.headers[k]!;
-    return { url: `${credential.baseUrl}/chat/completions`, method: 'POST', headers, body: stream ? streamBody(body) : body, proxyUrl: credential.proxyUrl };
+    });
   },
 };
