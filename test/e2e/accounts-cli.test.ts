@@ -2,11 +2,10 @@
 // --no-browser: the test plays the browser by following the printed URL,
 // the token file appears (0600), and a gateway then serves the provider's
 // models from it.
-import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import t from 'tap';
+import { runCli as run } from '../helpers/cli-process.js';
 import { startGateway } from '../../lib/gateway.js';
 import { log } from '../../lib/logging/logger.js';
 import { playBrowser, tempDir, type Prov } from '../auth/helpers.js';
@@ -18,37 +17,7 @@ import { startMockOpenAI, type MockUpstream } from '../mocks/openai-upstream.js'
 
 process.env.LOG_LEVEL ??= 'error';
 log.level = process.env.LOG_LEVEL;
-const cli = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../lib/cli.ts');
 
-function run(args: string[], cwd: string) {
-  const child = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), cli, ...args], { cwd, env: { ...process.env, LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  const waiters: Array<() => void> = [];
-  child.stdout.on('data', (d) => {
-    stdout += d;
-    waiters.forEach((w) => w());
-  });
-  child.stderr.on('data', (d) => (stderr += d));
-  const output = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
-  const timer = setTimeout(() => child.kill('SIGKILL'), 40_000);
-  child.on('close', () => clearTimeout(timer));
-  return {
-    output,
-    stdout: () => stdout,
-    waitFor(re: RegExp): Promise<RegExpExecArray> {
-      return new Promise((resolve, reject) => {
-        const check = () => {
-          const m = re.exec(stdout);
-          if (m) resolve(m);
-        };
-        waiters.push(check);
-        check();
-        output.then(() => reject(new Error(`exited before ${re}:\n${stdout}\n${stderr}`)));
-      });
-    },
-  };
-}
 
 const upstreams = {
   claude: await startMockClaude(),

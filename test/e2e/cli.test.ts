@@ -1,50 +1,13 @@
 // The command line entry point as a user runs it.
-import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import t from 'tap';
+import { runCli } from '../helpers/cli-process.js';
 import { startMockOpenAI } from '../mocks/openai-upstream.js';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const cli = path.join(root, 'lib/cli.ts');
 
-interface Run {
-  output: Promise<{ code: number | null; stdout: string; stderr: string }>;
-  waitFor(re: RegExp): Promise<RegExpExecArray>;
-  stop(): void;
-}
-
-function run(args: string[], cwd: string, env: Record<string, string> = {}): Run {
-  const child = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), cli, ...args], { cwd, env: { ...process.env, LOG_LEVEL: 'info', ...env } });
-  let stdout = '';
-  let stderr = '';
-  const waiters: Array<() => void> = [];
-  child.stdout.on('data', (d) => {
-    stdout += d;
-    waiters.forEach((w) => w());
-  });
-  child.stderr.on('data', (d) => (stderr += d));
-  const output = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
-  const timer = setTimeout(() => child.kill('SIGKILL'), 30_000); // never outlive the test
-  child.on('close', () => clearTimeout(timer));
-  return {
-    output,
-    waitFor(re) {
-      return new Promise((resolve, reject) => {
-        const check = () => {
-          const m = re.exec(stdout);
-          if (m) resolve(m);
-        };
-        waiters.push(check);
-        check();
-        output.then(() => reject(new Error(`process exited before ${re}: ${stdout}\n${stderr}`)));
-      });
-    },
-    stop: () => child.kill('SIGTERM'),
-  };
-}
+const run = (args: string[], cwd: string, env: Record<string, string> = {}) => runCli(args, cwd, env, 30_000);
 
 t.test('no config file: embedded default, and one line telling how to add credentials', async (t) => {
   const dir = mkdtempSync(path.join(tmpdir(), 'cli-'));

@@ -4,6 +4,7 @@
 // take (the mocks validate), and stream to its end.
 import http from 'node:http';
 import t, { type Test } from 'tap';
+import { parseSse } from '../helpers/sse.js';
 import { gatewayFromYaml, type TestGateway } from '../helpers/gateway.js';
 import { KINDS, type UpstreamKind } from '../helpers/matrix.js';
 import { startMockClaude } from '../mocks/claude-upstream.js';
@@ -76,33 +77,6 @@ t.teardown(async () => {
 
 // ───────────────────────────── helpers ─────────────────────────────
 
-interface SseEvent {
-  event?: string;
-  data: any;
-}
-
-function parseSse(text: string): SseEvent[] {
-  const out: SseEvent[] = [];
-  for (const block of text.split(/\r?\n\r?\n/)) {
-    if (!block.trim()) continue;
-    let event: string | undefined;
-    const data: string[] = [];
-    for (const line of block.split(/\r?\n/)) {
-      if (line.startsWith('event:')) event = line.slice(6).trim();
-      else if (line.startsWith('data:')) data.push(line.slice(5).trimStart());
-    }
-    if (!data.length) continue; // comments / keep-alives
-    const raw = data.join('\n');
-    let parsed: unknown = raw;
-    try {
-      parsed = JSON.parse(raw);
-    } catch {
-      // [DONE] and the like
-    }
-    out.push({ event, data: parsed });
-  }
-  return out;
-}
 
 async function post(url: string, body: unknown, headers: Record<string, string>) {
   const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });

@@ -5,6 +5,7 @@ import Anthropic from '@anthropic-ai/sdk';
 import { GoogleGenAI } from '@google/genai';
 import OpenAI from 'openai';
 import t from 'tap';
+import { parseSse } from '../helpers/sse.js';
 import { CLAUDE_MOCK_SIGNATURE, CLAUDE_TOOL_IDS, startMockClaude } from './claude-upstream.js';
 import { CODEX_CALL_IDS, CODEX_MOCK_ENCRYPTED, startMockCodex } from './codex-upstream.js';
 import { CODE_ASSIST_PROJECT, GEMINI_MOCK_SIGNATURE, startMockGemini } from './gemini-upstream.js';
@@ -16,24 +17,6 @@ t.teardown(async () => {
   await Promise.all([claude.close(), gemini.close(), codex.close()]);
 });
 
-interface SseEvent {
-  event?: string;
-  data: any;
-}
-function parseSse(text: string): SseEvent[] {
-  const out: SseEvent[] = [];
-  for (const block of text.split(/\r?\n\r?\n/)) {
-    if (!block.trim()) continue;
-    let event: string | undefined;
-    const data: string[] = [];
-    for (const line of block.split(/\r?\n/)) {
-      if (line.startsWith('event:')) event = line.slice(6).trim();
-      else if (line.startsWith('data:')) data.push(line.slice(5).trimStart());
-    }
-    out.push({ event, data: JSON.parse(data.join('\n')) });
-  }
-  return out;
-}
 
 async function post(url: string, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; headers: Headers; text: string; json: any }> {
   const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
