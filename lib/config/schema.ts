@@ -79,9 +79,24 @@ export const configSchema: Schema = obj(
         'switch-preview-model': { key: 'switchPreviewModel', schema: bool, default: true },
       }),
     },
-    'ws-auth': { key: 'wsAuth', schema: bool, default: false },
+    // Absent (null): the relay needs a client key whenever api-keys is non-empty.
+    // Only an explicit `ws-auth: false` opens it, and that is warned about.
+    'ws-auth': { key: 'wsAuth', schema: bool, default: null },
     // Addition: how long a request relayed to an AI Studio app may wait for its next frame.
     'relay-timeout-seconds': { key: 'relayTimeoutSeconds', schema: { kind: 'int', min: 1, max: 86400 }, default: 300 },
+    // Additions (hardening): relay frame cap, sockets per client address, idle/ping timeout.
+    'relay-max-frame-size': { key: 'relayMaxFrameSize', schema: { kind: 'size' }, default: 16 * 1024 * 1024 },
+    'relay-max-connections-per-ip': { key: 'relayMaxConnectionsPerIp', schema: { kind: 'int', min: 1, max: 10000 }, default: 8 },
+    'relay-idle-timeout-seconds': { key: 'relayIdleTimeoutSeconds', schema: { kind: 'int', min: 8, max: 960 }, default: 120 },
+    // Addition: who may read /metrics. management = the management API's rules
+    // (loopback, or remote with allow-remote and the key); public = anyone; off = 404.
+    metrics: { key: 'metrics', schema: { kind: 'enum', values: ['management', 'public', 'off'] }, default: 'management' },
+    // Addition: browser origins allowed to call the gateway (exact, e.g. "https://app.example.com").
+    // Requests carrying any other Origin are refused; empty = no browser origin at all.
+    'allowed-origins': { key: 'allowedOrigins', schema: strList, default: [] },
+    // Additions: the request-log folder is capped; the oldest files go first.
+    'request-log-max-files': { key: 'requestLogMaxFiles', schema: { kind: 'int', min: 1, max: 1_000_000 }, default: 1000 },
+    'request-log-max-size': { key: 'requestLogMaxSize', schema: { kind: 'size' }, default: 512 * 1024 * 1024 },
     'force-gpt-5-codex': { key: 'forceGpt5Codex', schema: bool, default: false },
     routing: {
       key: 'routing',

@@ -11,7 +11,7 @@ export function toYamlShape(value: unknown, schema: Schema = configSchema): unkn
       const out: Record<string, unknown> = {};
       for (const [yamlKey, field] of Object.entries(schema.fields)) {
         const v = (value as Record<string, unknown>)[field.key];
-        if (v !== undefined) out[yamlKey] = toYamlShape(v, field.schema);
+        if (v !== undefined && v !== null) out[yamlKey] = toYamlShape(v, field.schema);
       }
       return out;
     }

@@ -69,6 +69,19 @@ export interface OAuthEndpoints {
 
 export type OAuthProvider = 'geminiCli' | 'claude' | 'codex' | 'qwen' | 'iflow';
 
+/** Who may read /metrics. */
+export type MetricsAccess = 'management' | 'public' | 'off';
+
+/** Whether an AI Studio app must give a client key at the /v1/ws upgrade. */
+export function relayNeedsKey(c: Pick<Config, 'wsAuth' | 'apiKeys'>): boolean {
+  return c.wsAuth ?? c.apiKeys.some((k) => k.length > 0);
+}
+
+/** True when the operator explicitly opened the relay although clients need keys. */
+export function relayOpenedDespiteKeys(c: Pick<Config, 'wsAuth' | 'apiKeys'>): boolean {
+  return c.wsAuth === false && c.apiKeys.some((k) => k.length > 0);
+}
+
 export type RoutingStrategy = 'round-robin' | 'fill-first';
 
 export interface Config {
@@ -86,8 +99,16 @@ export interface Config {
   streamKeepAliveSeconds: number;
   disableCooling: boolean;
   quotaExceeded: QuotaExceeded;
-  wsAuth: boolean;
+  /** null = not set: required exactly when api-keys is non-empty (see relayNeedsKey). */
+  wsAuth: boolean | null;
   relayTimeoutSeconds: number;
+  relayMaxFrameSize: number;
+  relayMaxConnectionsPerIp: number;
+  relayIdleTimeoutSeconds: number;
+  metrics: MetricsAccess;
+  allowedOrigins: string[];
+  requestLogMaxFiles: number;
+  requestLogMaxSize: number;
   forceGpt5Codex: boolean;
   routing: { strategy: RoutingStrategy };
   oauthEndpoints: Record<OAuthProvider, OAuthEndpoints>;

@@ -5,7 +5,7 @@
 // ?key= or ?auth_token= (browsers cannot set headers on a WebSocket).
 import { randomBytes } from 'node:crypto';
 import type { HttpRequest, HttpResponse, us_socket_context_t, WebSocket, WebSocketBehavior } from 'uWebSockets.js';
-import type { Config } from '../config/types.js';
+import { relayNeedsKey, type Config } from '../config/types.js';
 import { log } from '../logging/logger.js';
 import { AISTUDIO_BASE } from '../providers/aistudio/executor.js';
 import { AISTUDIO_MODELS } from '../routing/catalogue.js';
@@ -84,7 +84,7 @@ export class RelayHub {
 
   /** A config reload: turning ws-auth on (or dropping a key) closes sockets that no longer qualify. */
   configChanged(cfg: Config): void {
-    if (!cfg.wsAuth) return;
+    if (!relayNeedsKey(cfg)) return;
     const keys = new Set(cfg.apiKeys.filter(Boolean));
     for (const c of [...this.connections.values()]) {
       if (!c.key || !keys.has(c.key)) {
@@ -111,7 +111,7 @@ export class RelayHub {
     // A valid key is remembered even when not required, so turning ws-auth on later keeps this app.
     const access = rt.keys.check({ headers, queryKey: query.get('key') || query.get('auth_token') || undefined });
     const key = access.ok ? access.key : undefined;
-    if (rt.config.wsAuth) {
+    if (relayNeedsKey(rt.config)) {
       if (!rt.keys.required) {
         log.warn('AI Studio relay connection refused: ws-auth is on but no api-keys are configured');
         return refuse(res, '401 Unauthorized', 'ws-auth is on but the gateway has no api-keys configured');
