@@ -10,6 +10,7 @@ import { startAuthStore } from './auth/store.js';
 import { closeDispatchers } from './providers/upstream.js';
 import { closeOffload } from './routing/offload.js';
 import { RelayHub } from './relay/hub.js';
+import { browserGate } from './api/browser-gate.js';
 import { notFound, routes } from './routes.js';
 import type { Credential } from './routing/credentials.js';
 import { buildRuntime, createRoutingServices, type GatewayContext, type Runtime } from './runtime.js';
@@ -103,7 +104,7 @@ export async function startGateway(opts: GatewayOptions = {}): Promise<Gateway> 
 
   const host = opts.host ?? config.host;
   const relay = new RelayHub(gw);
-  const app = createApp(routes(gw), notFound, [relay.route()]);
+  const app = createApp(routes(gw), notFound, [relay.route()], browserGate(gw, host));
   const { socket, port } = await listen(app, host, opts.port ?? config.port).catch(async (err: unknown) => {
     await auth.close();
     throw err;

@@ -3,6 +3,7 @@
 // transfer, not copy, both ways. A thin wrapper over pipelines/.
 import { Piscina } from 'piscina';
 import { getCodec } from '../pipelines/index.js';
+import { jsonTooDeep, MAX_JSON_DEPTH } from '../pipelines/json-depth.js';
 import type { FormatName, IRRequest } from '../pipelines/ir.js';
 
 export interface PeekTask {
@@ -48,6 +49,7 @@ function movable<T extends object>(value: T, buffers: ArrayBufferLike[]): T {
 }
 
 function parse(raw: Uint8Array): unknown {
+  if (jsonTooDeep(raw)) throw new SyntaxError(`nests deeper than ${MAX_JSON_DEPTH} levels`);
   return raw.length === 0 ? {} : JSON.parse(decoder.decode(raw));
 }
 

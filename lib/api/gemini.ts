@@ -9,6 +9,8 @@ import type { Exchange } from '../server/exchange.js';
 import { sendError } from './errors.js';
 import { guard, handleInference } from './inference.js';
 
+const BAD_ESCAPE = 'The model path has a malformed percent-escape';
+
 const METHODS = new Set(['generateContent', 'streamGenerateContent', 'countTokens']);
 
 function modelJson(m: ModelEntry) {
@@ -23,9 +25,14 @@ function modelJson(m: ModelEntry) {
   };
 }
 
-/** "gemini-2.5-pro:streamGenerateContent" (also URL-encoded) → its parts. */
-function splitAction(segment: string): { model: string; method: string } {
-  const decoded = decodeURIComponent(segment);
+/** "gemini-2.5-pro:streamGenerateContent" (also URL-encoded) → its parts; undefined on a bad %-escape. */
+function splitAction(segment: string): { model: string; method: string } | undefined {
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(segment);
+  } catch {
+    return undefined;
+  }
   const i = decoded.lastIndexOf(':');
   if (i < 0) return { model: decoded, method: '' };
   return { model: decoded.slice(0, i), method: decoded.slice(i + 1) };
@@ -49,7 +56,9 @@ export function getGeminiModel(gw: GatewayContext): (ex: Exchange) => void {
     const rt = gw.runtime();
     const access = rt.keys.check({ headers: ex.headers, queryKey: ex.queryParam('key') });
     if (!access.ok) return sendError(ex, 'gemini', 401, access.message);
-    const { model } = splitAction(lastSegment(ex));
+    const parts = splitAction(lastSegment(ex));
+    if (!parts) return sendError(ex, 'gemini', 400, BAD_ESCAPE);
+    const { model } = parts;
     const found = rt.registry.list().find((m) => m.id === model);
     if (!found) return sendError(ex, 'gemini', 404, `models/${model} is not found or no configured credential serves it`);
     ex.json(200, modelJson(found));
@@ -58,7 +67,12 @@ export function getGeminiModel(gw: GatewayContext): (ex: Exchange) => void {
 
 export function geminiAction(gw: GatewayContext): (ex: Exchange) => void {
   return guard('gemini', async (ex) => {
-    const { model, method } = splitAction(lastSegment(ex));
+    // The key is checked before the URL is looked at: nothing a keyless client sends is parsed.
+    const access = gw.runtime().keys.check({ headers: ex.headers, queryKey: ex.queryParam('key') });
+    if (!access.ok) return sendError(ex, 'gemini', 401, access.message, 'invalid_api_key');
+    const parts = splitAction(lastSegment(ex));
+    if (!parts) return sendError(ex, 'gemini', 400, BAD_ESCAPE);
+    const { model, method } = parts;
     if (!METHODS.has(method)) return sendError(ex, 'gemini', 404, `Unknown method "${method}": use generateContent, streamGenerateContent or countTokens`);
     const streaming = method === 'streamGenerateContent';
     await handleInference(gw, ex, {

@@ -2,6 +2,7 @@
 // model lookup — each failure answered in the route's own error format — and
 // the choice between piping (same format) and translating (different formats).
 import { getCodec } from '../../pipelines/index.js';
+import { jsonTooDeep, MAX_JSON_DEPTH } from '../../pipelines/json-depth.js';
 import type { FormatName, IRRequest } from '../../pipelines/ir.js';
 import type { ProviderExecutor, UpstreamAction } from '../providers/executor.js';
 import { executorFor } from '../providers/index.js';
@@ -57,6 +58,7 @@ export async function handleInference(gw: GatewayContext, ex: Exchange, spec: In
     if (peek.error) return sendError(ex, fmt, 400, `Request body is not valid JSON: ${peek.error}`, 'invalid_json');
     body = peek.notObject ? null : peek.fields;
   } else {
+    if (jsonTooDeep(raw)) return sendError(ex, fmt, 400, `Request body nests deeper than ${MAX_JSON_DEPTH} levels`, 'invalid_json');
     try {
       body = raw.length === 0 ? {} : JSON.parse(raw.toString('utf8'));
     } catch (err) {
@@ -71,6 +73,9 @@ export async function handleInference(gw: GatewayContext, ex: Exchange, spec: In
   const model = spec.model(obj, ex);
   if (typeof model !== 'string' || model.length === 0) {
     return sendError(ex, fmt, 400, 'The "model" field is required and must be a string', 'invalid_request');
+  }
+  if (model.length > MAX_MODEL_NAME) {
+    return sendError(ex, fmt, 400, `The model name is ${model.length} characters long; at most ${MAX_MODEL_NAME} are accepted`, 'invalid_request');
   }
   let targets = rt.registry.targets(model);
   // Token counts only travel to an upstream of the same format; others are estimated locally.
@@ -129,12 +134,22 @@ export async function handleInference(gw: GatewayContext, ex: Exchange, spec: In
 export function guard(format: FormatName, fn: (ex: Exchange) => Promise<void>): (ex: Exchange) => void {
   return (ex) => {
     fn(ex).catch((err: unknown) => {
+      // A client's own mistake (a codec's TranslationError, status 4xx) is answered as such, without a stack in the log.
+      const status = (err as { status?: unknown }).status;
+      if (typeof status === 'number' && status >= 400 && status < 500) {
+        log.debug({ url: ex.url, status, message: (err as Error).message }, 'request refused');
+        if (!ex.committed && !ex.aborted) sendError(ex, format, status, (err as Error).message);
+        return;
+      }
       log.error({ err, url: ex.url }, 'request handler failed');
       if (!ex.committed && !ex.aborted) sendError(ex, format, 500, 'internal gateway error');
       else if (!ex.finished && !ex.aborted) ex.res.close();
     });
   };
 }
+
+/** Model names are client-chosen and end up in logs, metrics and upstream URLs: keep them sane. */
+export const MAX_MODEL_NAME = 256;
 
 /** Large bodies go to a worker above this size (bytes); CLIPROXY_OFFLOAD_THRESHOLD overrides it. */
 const OFFLOAD_THRESHOLD = Number(process.env['CLIPROXY_OFFLOAD_THRESHOLD'] ?? 1024 * 1024);

@@ -55,12 +55,6 @@ export async function startCallbackServer(o: CallbackOptions): Promise<CallbackS
       res.end(page(title, text));
       outcome();
     };
-    const error = u.searchParams.get('error');
-    if (error) {
-      const desc = u.searchParams.get('error_description');
-      const msg = `authorization denied by the provider: ${error}${desc ? ` (${desc})` : ''}`;
-      return answer(400, 'Authentication failed', esc(msg), () => settle.fail(new LoginError('denied', msg)));
-    }
     let code = u.searchParams.get('code') ?? '';
     let state = u.searchParams.get('state') ?? '';
     if (o.splitStateFromCode && code.includes('#')) {
@@ -68,13 +62,23 @@ export async function startCallbackServer(o: CallbackOptions): Promise<CallbackS
       code = c;
       state ||= s;
     }
+    // Any local process (or a web page) can reach this port: a callback that
+    // does not carry this login's state is not the provider's, so it neither
+    // ends nor cancels the login (RFC 6749 returns state with errors too).
+    if (state !== o.expectedState) {
+      res.writeHead(400, { 'content-type': 'text/html; charset=utf-8', connection: 'close' });
+      res.end(page('Authentication failed', 'state mismatch: this callback does not belong to the login in progress; it was ignored'));
+      return;
+    }
+    const error = u.searchParams.get('error');
+    if (error) {
+      const desc = u.searchParams.get('error_description');
+      const msg = `authorization denied by the provider: ${error}${desc ? ` (${desc})` : ''}`;
+      return answer(400, 'Authentication failed', esc(msg), () => settle.fail(new LoginError('denied', msg)));
+    }
     if (!code) {
       const msg = 'the callback carried no authorization code';
       return answer(400, 'Authentication failed', msg, () => settle.fail(new LoginError('denied', msg)));
-    }
-    if (state !== o.expectedState) {
-      const msg = 'state mismatch: the callback does not belong to this login (possible CSRF); start the login again';
-      return answer(400, 'Authentication failed', msg, () => settle.fail(new LoginError('state-mismatch', msg)));
     }
     answer(200, 'Authentication successful', 'You can close this window and return to the terminal.', () => settle.ok({ code, state }));
   });

@@ -2,7 +2,8 @@
 // ("[2025-01-02 15:04:05] [info] message {fields}"), rotated by size into
 // main.log.1 … main.log.N (classical logrotate naming, as the reference's
 // lumberjack). GET/DELETE /v0/management/logs read and clear these files.
-import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { chmodSync, mkdirSync, readdirSync } from 'node:fs';
 import { createStream, type RotatingFileStream } from 'rotating-file-stream';
 import { log, setLogSink, type LogSink } from './logger.js';
 
@@ -60,13 +61,17 @@ export class FileLogging {
 
   private open(): void {
     try {
-      mkdirSync(this.dir, { recursive: true });
+      // Logs carry prompts' metadata and masked keys: owner-only, also when the folder already existed.
+      mkdirSync(this.dir, { recursive: true, mode: 0o700 });
+      chmodSync(this.dir, 0o700);
+      for (const f of readdirSync(this.dir)) if (f.startsWith(MAIN_LOG)) chmodSync(path.join(this.dir, f), 0o600);
       // Classical rotation calls the generator with the rotation index (null: the live file).
       const name = (index: number | Date | null) => (typeof index === 'number' && index > 0 ? `${MAIN_LOG}.${index}` : MAIN_LOG);
       const stream = createStream(name as (time: number | Date) => string, {
         path: this.dir,
         size: (this.opts.size ?? '10M') as '10M',
         rotate: this.opts.keep ?? 5,
+        mode: 0o600,
       });
       stream.on('error', (err) => {
         setLogSink(undefined);

@@ -32,9 +32,11 @@ export function setDebug(debug: boolean): void {
   log.level = debug ? 'debug' : 'info';
 }
 
-/** Mask a secret for logs and error messages: keep a short prefix and suffix. */
+/** Mask a secret for logs, labels and error messages. At most its last 4
+ *  characters show, and only on secrets of 16 or more, so a short key never
+ *  loses a meaningful share of its entropy to a log reader. */
 export function mask(secret: string): string {
   if (!secret) return '';
-  if (secret.length <= 8) return '*'.repeat(secret.length);
-  return `${secret.slice(0, 4)}…${secret.slice(-4)}`;
+  if (secret.length < 16) return '****';
+  return `****${secret.slice(-4)}`;
 }

@@ -12,10 +12,14 @@ export interface Route {
   handler: (ex: Exchange) => void;
 }
 
-function wrap(handler: (ex: Exchange) => void) {
+/** Runs before every route; returns true when it answered the request itself. */
+export type Gate = (ex: Exchange) => boolean;
+
+function wrap(handler: (ex: Exchange) => void, gate?: Gate) {
   return (res: HttpResponse, req: HttpRequest) => {
     const ex = new Exchange(res, req);
     try {
+      if (gate?.(ex)) return;
       handler(ex);
     } catch (err) {
       log.error({ err, url: ex.url }, 'route handler threw');
@@ -33,14 +37,14 @@ export interface WsRoute {
   plain?: (ex: Exchange) => void;
 }
 
-export function createApp(routes: Route[], notFound: (ex: Exchange) => void, wsRoutes: WsRoute[] = []): TemplatedApp {
+export function createApp(routes: Route[], notFound: (ex: Exchange) => void, wsRoutes: WsRoute[] = [], gate?: Gate): TemplatedApp {
   const app = uws.App();
   for (const w of wsRoutes) {
     app.ws(w.path, w.behavior);
-    if (w.plain) app.get(w.path, wrap(w.plain));
+    if (w.plain) app.get(w.path, wrap(w.plain, gate));
   }
-  for (const r of routes) app[r.method](r.path, wrap(r.handler));
-  app.any('/*', wrap(notFound));
+  for (const r of routes) app[r.method](r.path, wrap(r.handler, gate));
+  app.any('/*', wrap(notFound, gate));
   return app;
 }
 

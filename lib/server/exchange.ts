@@ -34,6 +34,8 @@ export class Exchange {
   finished = false;
   private abortHandlers: Array<() => void> = [];
   tap?: ExchangeTap;
+  /** An allow-listed browser origin: answers carry the CORS header that lets its page read them. */
+  corsOrigin?: string;
 
   constructor(
     readonly res: HttpResponse,
@@ -94,6 +96,7 @@ export class Exchange {
     this.res.cork(() => {
       this.res.writeStatus(statusLine(status));
       for (const k in headers) this.res.writeHeader(k, headers[k]!);
+      if (this.corsOrigin !== undefined) writeCors(this.res, this.corsOrigin);
       this.res.end(body);
     });
     this.tap?.response?.(status, headers, body, true);
@@ -116,6 +119,11 @@ const STATUS_TEXT: Record<number, string> = {
   422: 'Unprocessable Entity', 429: 'Too Many Requests', 500: 'Internal Server Error', 501: 'Not Implemented',
   502: 'Bad Gateway', 503: 'Service Unavailable', 504: 'Gateway Timeout', 529: 'Site Overloaded',
 };
+
+function writeCors(res: HttpResponse, origin: string): void {
+  res.writeHeader('access-control-allow-origin', origin);
+  res.writeHeader('vary', 'Origin');
+}
 
 export function statusLine(status: number): string {
   return `${status} ${STATUS_TEXT[status] ?? 'Status'}`;
@@ -184,6 +192,7 @@ class CoalescingWriter implements StreamWriter {
         this.headersSent = true;
         ex.res.writeStatus(statusLine(this.status));
         for (const k in this.headers) ex.res.writeHeader(k, this.headers[k]!);
+        if (ex.corsOrigin !== undefined) writeCors(ex.res, ex.corsOrigin);
       }
       if (this.ending) {
         ex.finished = true;

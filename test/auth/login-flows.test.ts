@@ -160,11 +160,12 @@ t.test('denial, forged state, timeout and a busy port fail clearly; no file is w
   t.equal(ea.reason, 'denied');
   t.match(ea.message, /access_denied/);
 
-  const b = await startLogin('codex', { config: accountsConfig(dir, [['codex', forge, 'http://127.0.0.1:9']]) });
+  // A forged callback is ignored: the login keeps waiting for its own (here until its timeout).
+  const b = await startLogin('codex', { config: accountsConfig(dir, [['codex', forge, 'http://127.0.0.1:9']]), timeoutMs: 1500 });
   const pageB = await playBrowser(b.url);
   t.equal(pageB.status, 400);
   const eb = (await b.wait.catch((e: unknown) => e)) as LoginError;
-  t.equal(eb.reason, 'state-mismatch');
+  t.equal(eb.reason, 'timeout', 'the forged callback neither finished nor cancelled the login');
   t.notOk(forge.requests.some((r) => r.path === '/token'), 'no code exchange after a state mismatch');
 
   const c = await startLogin('claude', { config: accountsConfig(dir, [['claude', deny, 'http://127.0.0.1:9']]), timeoutMs: 50 });

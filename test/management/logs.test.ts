@@ -110,7 +110,7 @@ t.test('request-log: one file per request with inbound, upstream and final parts
     t.notMatch(text, 'client-secret-123456', 'client key masked');
     t.notMatch(text, 'sk-upstream-1', 'upstream key masked');
     t.notMatch(text, 'query-secret-abcdef', 'query key masked');
-    t.match(text, /authorization: Bearer clie…3456/);
+    t.match(text, /authorization: Bearer \*\*\*\*3456/);
   }
   t.ok(texts.some((x) => x.includes('data: [DONE]')), 'the streamed answer is logged');
   t.ok(texts.some((x) => x.includes('"echo: log me"')), 'the whole answer is logged');
