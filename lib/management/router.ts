@@ -1,10 +1,12 @@
-// /v0/management/*: one uWS route, access control first, then a table of
-// handlers keyed by "METHOD /path". Also /management.html and /metrics.
+// /v0/management/*: one uWS route, access control first (before the body is
+// read), then a table of handlers keyed by "METHOD /path". Also
+// /management.html and /metrics (access by the `metrics` setting).
 import { log } from '../logging/logger.js';
 import type { GatewayContext } from '../runtime.js';
 import type { Route } from '../server/app.js';
 import { BodyTooLarge, readBody } from '../server/body.js';
 import type { Exchange } from '../server/exchange.js';
+import type { AccessDecision, Refusal } from './access.js';
 import { registerAuthFiles } from './handlers/auth-files.js';
 import { registerBasics } from './handlers/basics.js';
 import { registerLists } from './handlers/lists.js';
@@ -51,13 +53,18 @@ function notFound(ex: Exchange): void {
   ex.json(404, { error: { message: `Unknown endpoint: ${ex.method} ${ex.url}`, type: 'invalid_request_error', code: 'not_found' } });
 }
 
-async function handle(m: Management, ex: Exchange, body: Promise<Buffer | Error>): Promise<void> {
-  const decision = await m.access.check({ ip: ex.remoteAddress, local: ex.isLoopback(), headers: ex.headers }, m.config().remoteManagement);
+/** Answer a refusal; the request body is never read for it. */
+function refuse(ex: Exchange, d: Refusal): void {
+  if (d.status === 404) return notFound(ex);
+  const headers: Record<string, string> = { 'cache-control': 'no-store' };
+  if (d.retryAfter !== undefined) headers['retry-after'] = String(d.retryAfter);
+  ex.json(d.status, d.body, headers);
+}
+
+async function handle(m: Management, ex: Exchange, access: Promise<AccessDecision>, body: Promise<Buffer | Error>): Promise<void> {
+  const decision = await access;
   if (ex.aborted) return;
-  if (!decision.ok) {
-    if (decision.status === 404) return notFound(ex);
-    return ex.json(decision.status, decision.body);
-  }
+  if (!decision.ok) return refuse(ex, decision);
   const sub = ex.url.slice(BASE.length).replace(/\/+$/, '') || '/';
   const handler = table.get(`${ex.method} ${sub}`);
   if (!handler) return ex.json(404, { error: 'not found' });
@@ -86,34 +93,85 @@ async function handle(m: Management, ex: Exchange, body: Promise<Buffer | Error>
   await handler(ctx);
 }
 
-export function managementRoutes(gw: GatewayContext): Route[] {
-  const api = (ex: Exchange) => {
-    const m = gw.management;
-    if (!m) return notFound(ex);
-    // uWS delivers the body only to a reader attached now; read it up front, check access after.
-    const body = readBody(ex, Math.min(m.config().maxBodySize, MAX_BODY)).catch((err: Error) => err);
-    void ex.remoteAddress;
-    handle(m, ex, body).catch((err: unknown) => {
-      if (ex.aborted || ex.committed) return;
-      if (err instanceof BodyTooLarge) return ex.json(413, { error: err.message });
-      log.error({ err, url: ex.url }, 'management handler failed');
-      ex.json(500, { error: `internal error: ${(err as Error).message}` });
+/**
+ * Access is decided before the body is read. uWS hands the body only to a
+ * reader attached before this handler returns, so:
+ *  - every cheap check (API enabled, remote allowed, ban, in-flight limits,
+ *    key present, cached or env key) runs now; a refusal is answered at once
+ *    and no reader is attached, so uWS discards the body as it arrives;
+ *  - a key that still needs bcrypt is compared while the socket is paused:
+ *    the reader keeps only what already arrived (one socket read, ~128 KB),
+ *    and at most MAX_WAITING requests can be in that state;
+ *  - only an allowed request has its body read, up to MAX_BODY.
+ * Pausing needs the native uWS build; on the JS fallback the wait is still
+ * bounded by MAX_WAITING × MAX_BODY.
+ */
+function api(gw: GatewayContext, ex: Exchange): void {
+  const m = gw.management;
+  if (!m) return notFound(ex);
+  const gate = m.access.gate(m.client(ex), m.config().remoteManagement);
+  let access: Promise<AccessDecision>;
+  if ('pending' in gate) {
+    const res = ex.res as { pause?: () => void; resume?: () => void };
+    const paused = typeof res.pause === 'function' && typeof res.resume === 'function';
+    if (paused) res.pause!();
+    access = gate.pending.then((d) => {
+      // Resumed for a refusal too: uWS then drains and drops the rest, and the connection stays usable.
+      if (paused && !ex.aborted) res.resume!();
+      return d;
     });
-  };
-  return [
-    { method: 'any', path: `${BASE}/*`, handler: api },
-    { method: 'get', path: '/management.html', handler: (ex) => (gw.management ? servePanel(gw.management, ex) : notFound(ex)) },
-    {
-      method: 'get',
-      path: '/metrics',
-      handler: (ex) => {
-        const m = gw.management;
-        if (!m) return notFound(ex);
-        m.metrics.text().then(
-          (text) => ex.send(200, text, { 'content-type': m.metrics.contentType }),
-          (err: Error) => ex.json(500, { error: err.message }),
-        );
+  } else if (!gate.ok) {
+    return refuse(ex, gate);
+  } else {
+    access = Promise.resolve(gate);
+  }
+  const body = readBody(ex, Math.min(m.config().maxBodySize, MAX_BODY)).catch((err: Error) => err);
+  handle(m, ex, access, body).catch((err: unknown) => {
+    if (ex.aborted || ex.committed) return;
+    if (err instanceof BodyTooLarge) return ex.json(413, { error: err.message });
+    // Logged, not echoed: an error's text may carry paths or values a client should not see.
+    log.error({ err, url: ex.url }, 'management handler failed');
+    ex.json(500, { error: 'internal error' });
+  });
+}
+
+/**
+ * /metrics by the `metrics` setting: off → 404; public → anyone; management
+ * (default) → the management API's rules, except that loopback clients need
+ * no key, so an operator can scrape from the same host even when no
+ * secret-key is set. Remote clients need the API enabled, allow-remote and
+ * the management key (Bearer or X-Management-Key); their failures count
+ * toward the same ban.
+ */
+function metrics(gw: GatewayContext, ex: Exchange): void {
+  const m = gw.management;
+  if (!m) return notFound(ex);
+  const serve = () =>
+    m.metrics.text().then(
+      (text) => ex.send(200, text, { 'content-type': m.metrics.contentType, 'cache-control': 'no-store' }),
+      (err: Error) => {
+        log.error({ err }, 'metrics failed');
+        ex.json(500, { error: 'metrics unavailable' });
       },
-    },
+    );
+  const cfg = m.config();
+  if (cfg.metrics === 'off') return notFound(ex);
+  const client = m.client(ex);
+  if (cfg.metrics === 'public' || client.local) return void serve();
+  const gate = m.access.gate(client, cfg.remoteManagement);
+  const decided = (d: AccessDecision) => {
+    if (ex.aborted) return;
+    if (d.ok) void serve();
+    else refuse(ex, d);
+  };
+  if ('pending' in gate) void gate.pending.then(decided);
+  else decided(gate);
+}
+
+export function managementRoutes(gw: GatewayContext): Route[] {
+  return [
+    { method: 'any', path: `${BASE}/*`, handler: (ex) => api(gw, ex) },
+    { method: 'get', path: '/management.html', handler: (ex) => (gw.management ? servePanel(gw.management, ex) : notFound(ex)) },
+    { method: 'get', path: '/metrics', handler: (ex) => metrics(gw, ex) },
   ];
 }

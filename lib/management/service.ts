@@ -6,9 +6,10 @@ import { ConfigStore, type WriteOps } from '../config/writeback.js';
 import { FileLogging, type FileLogOptions } from '../logging/file.js';
 import { log } from '../logging/logger.js';
 import type { RequestRecord } from '../routing/dispatch.js';
+import type { Exchange } from '../server/exchange.js';
 import { GatewayMetrics } from '../usage/metrics.js';
 import { routeOf, UsageStats } from '../usage/stats.js';
-import { hashSecret, isBcryptHash, ManagementAccess } from './access.js';
+import { hashSecret, isBcryptHash, ManagementAccess, type AccessRequest } from './access.js';
 import type { AuthFileState, LoginStarter } from './types.js';
 
 export interface ManagementOptions {
@@ -30,6 +31,11 @@ export interface ManagementOptions {
   writeOps?: Partial<WriteOps>;
   /** Process metrics (CPU, memory, event loop) on /metrics; default true. */
   defaultMetrics?: boolean;
+  /**
+   * Tests: who the client is. Default: the socket address, local when it is
+   * loopback. Lets a test on 127.0.0.1 play a remote client.
+   */
+  peer?: (ex: Exchange) => { ip: string; local: boolean };
 }
 
 export class Management {
@@ -65,6 +71,12 @@ export class Management {
 
   gatewayUrl(): string {
     return this.opts.gatewayUrl();
+  }
+
+  /** The client of `ex` as the access rules see it. */
+  client(ex: Exchange): AccessRequest {
+    const p = this.opts.peer?.(ex) ?? { ip: ex.remoteAddress, local: ex.isLoopback() };
+    return { ip: p.ip, local: p.local, headers: ex.headers };
   }
 
   /** lib/auth: the login flows behind the *-auth-url endpoints. */

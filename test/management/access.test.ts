@@ -59,10 +59,11 @@ t.test('localhost failures never ban', async (t) => {
   t.same(await a.check(local({ authorization: `Bearer ${PLAIN}` }), rm()), { ok: true });
 });
 
-t.test('MANAGEMENT_PASSWORD is an extra key; it enables the API and remote access (reference)', async (t) => {
+t.test('MANAGEMENT_PASSWORD is an extra key; it enables the API but not remote access', async (t) => {
   const a = new ManagementAccess({ envPassword: 'from-env' });
   t.same(await a.check(local({ authorization: 'Bearer from-env' }), rm({ secretKey: '' })), { ok: true }, 'works without secret-key');
-  t.same(await a.check(remote({ authorization: 'Bearer from-env' }), rm({ allowRemote: false })), { ok: true });
+  t.same(await a.check(remote({ authorization: 'Bearer from-env' }), rm({ allowRemote: false })), { ok: false, status: 403, body: { error: 'remote management disabled' } }, 'allow-remote: false holds');
+  t.same(await a.check(remote({ authorization: 'Bearer from-env' }), rm()), { ok: true }, 'remote with allow-remote');
   t.same(await a.check(local({ authorization: `Bearer ${PLAIN}` }), rm()), { ok: true }, 'the configured key still works');
 });
 

@@ -1,4 +1,5 @@
 // Usage, the whole config (JSON and raw YAML) and the scalar settings.
+import path from 'node:path';
 import { configToYaml } from '../../config/shape.js';
 import type { Config } from '../../config/types.js';
 import type { SaveResult } from '../../config/writeback.js';
@@ -55,6 +56,20 @@ function scalarValue(body: unknown, kind: Kind): boolean | number | string | und
   return typeof v === 'string' ? v.trim() : undefined;
 }
 
+/**
+ * Settings a management key must not change: who may manage (secret-key,
+ * allow-remote), and where token files live — auth-dir decides what GET
+ * /auth-files/download serves, so moving it would let a key holder read any
+ * *.json on the host. They are changed by editing the file by hand. Only PUT
+ * /config.yaml can reach them: every other endpoint edits fixed keys.
+ */
+const LOCKED: Array<{ key: string; get(c: Config): unknown; same(a: unknown, b: unknown): boolean }> = [
+  { key: 'remote-management.secret-key', get: (c) => c.remoteManagement.secretKey, same: Object.is },
+  { key: 'remote-management.allow-remote', get: (c) => c.remoteManagement.allowRemote, same: Object.is },
+  // The same directory spelled differently ("./auth" vs "auth") is no move.
+  { key: 'auth-dir', get: (c) => c.authDir, same: (a, b) => path.resolve(String(a)) === path.resolve(String(b)) },
+];
+
 export function registerBasics(add: Register): void {
   add('GET', '/usage', (c) => {
     const usage = c.m.usage.snapshot();
@@ -80,12 +95,11 @@ export function registerBasics(add: Register): void {
 
   add('PUT', '/config.yaml', async (c) => {
     const text = (await c.body()).toString('utf8');
-    const live = c.m.config().remoteManagement;
-    const r = await c.m.store.replace(text, (next) =>
-      next.remoteManagement.secretKey !== live.secretKey || next.remoteManagement.allowRemote !== live.allowRemote
-        ? 'remote-management.secret-key and remote-management.allow-remote cannot be changed through the management API'
-        : undefined,
-    );
+    const live = c.m.config();
+    const r = await c.m.store.replace(text, (next) => {
+      const changed = LOCKED.filter((l) => !l.same(l.get(next), l.get(live))).map((l) => l.key);
+      return changed.length > 0 ? `${changed.join(', ')} cannot be changed through the management API; edit the config file by hand` : undefined;
+    });
     if (r.ok) c.reply(200, { status: 'ok', ok: true, changed: ['config'] });
     else c.reply(r.status, r.body);
   });
