@@ -1,7 +1,9 @@
 // Who may connect an AI Studio app to /v1/ws: `ws-auth: false` lets any app
-// in; `ws-auth: true` asks for a client key (query ?key= / ?auth_token=, or an
-// Authorization / x-api-key / x-goog-api-key header), refuses everyone when no
-// keys exist, and closes keyless apps when turned on by a reload.
+// in (warned about when api-keys is set); `ws-auth: true`, or leaving it unset
+// while api-keys is set, asks for a client key (query ?key= / ?auth_token=, or
+// an Authorization / x-api-key / x-goog-api-key header); true refuses everyone
+// when no keys exist; turning it on by a reload closes keyless apps. The
+// attacks themselves (Origin, caps, idle apps) are in test/security/relay.test.ts.
 import OpenAI from 'openai';
 import t from 'tap';
 import { parseConfig } from '../../lib/config/load.js';
@@ -12,17 +14,10 @@ const KEY = 'sk-client-relay-1';
 const keysYaml = (wsAuth: boolean) => `request-retry: 0\nws-auth: ${wsAuth}\napi-keys:\n  - "${KEY}"\n  - "sk-client-relay-2"\n`;
 
 /** The HTTP status (and body) of a refused upgrade; undefined when the app got in. */
-async function refused(url: string, opts: Parameters<typeof SimulatedApp.connect>[1], seen?: { body?: string }): Promise<number | undefined> {
-  return SimulatedApp.connect(url, opts).then(
-    async (app) => {
-      await app.close();
-      return undefined;
-    },
-    (err: { status?: number; body?: string }) => {
-      if (seen) seen.body = err.body;
-      return err.status;
-    },
-  );
+async function refused(url: string, opts: ConnectOptions, seen?: { body?: string }): Promise<number | undefined> {
+  const r = await SimulatedApp.refusal(url, opts);
+  if (seen) seen.body = r?.body;
+  return r?.status;
 }
 
 t.test('ws-auth false: any app connects, even when clients need keys', async (t) => {

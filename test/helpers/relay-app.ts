@@ -23,6 +23,8 @@ export interface ConnectOptions {
   /** Query string for the upgrade (e.g. "key=K"). */
   query?: string;
   headers?: Record<string, string>;
+  /** false: never answer the gateway's pings (a dead app whose TCP connection is still up). */
+  autoPong?: boolean;
 }
 
 export class SimulatedApp {
@@ -52,7 +54,7 @@ export class SimulatedApp {
   /** Connects and resolves once the gateway accepted the socket; rejects with the HTTP status when refused. */
   static connect(gatewayUrl: string, opts: ConnectOptions = {}): Promise<SimulatedApp> {
     const url = `${gatewayUrl.replace(/^http/, 'ws')}/v1/ws${opts.query ? `?${opts.query}` : ''}`;
-    const ws = new WebSocket(url, { headers: opts.headers });
+    const ws = new WebSocket(url, { headers: opts.headers, autoPong: opts.autoPong ?? true });
     return new Promise((resolve, reject) => {
       ws.once('open', () => resolve(new SimulatedApp(ws, opts.handler ?? geminiEcho)));
       ws.once('unexpected-response', (_req, res) => {
@@ -62,6 +64,17 @@ export class SimulatedApp {
       });
       ws.once('error', reject);
     });
+  }
+
+  /** The refused upgrade's status and body; undefined when the app got in (it is closed again). */
+  static async refusal(gatewayUrl: string, opts: ConnectOptions = {}): Promise<{ status?: number; body: string } | undefined> {
+    return SimulatedApp.connect(gatewayUrl, opts).then(
+      async (app) => {
+        await app.close();
+        return undefined;
+      },
+      (err: { status?: number; body?: string }) => ({ status: err.status, body: err.body ?? '' }),
+    );
   }
 
   send(frame: unknown): void {
