@@ -1,8 +1,14 @@
 // request-log: one file per inference request under logs/, holding the
 // inbound request, every upstream request and response (one per attempt),
 // and the final response, with secret headers and URL keys masked.
-import { mkdir, writeFile } from 'node:fs/promises';
+//
+// Only requests that went upstream are written: refusals (bad key, bad JSON,
+// unknown model, too large) would let anyone fill the disk. The folder is
+// capped by request-log-max-files and request-log-max-size, oldest out first,
+// through an index kept in memory (one readdir when the folder is first used).
+import { chmod, mkdir, readdir, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import type { Config } from '../config/types.js';
 import type { GatewayContext } from '../runtime.js';
 import { callUpstream, type UpstreamRequest } from '../providers/upstream.js';
 import type { Route } from '../server/app.js';
@@ -75,7 +81,8 @@ export class RequestLogEntry {
 
   constructor(
     private readonly ex: Exchange,
-    private readonly dir: string,
+    private readonly folder: RequestLogFolder,
+    private readonly limits: RequestLogLimits,
   ) {
     entries.set(ex, this);
     ex.tap = {
@@ -150,12 +157,146 @@ export class RequestLogEntry {
   private write(note?: string): void {
     if (this.written) return;
     this.written = true;
-    const file = path.join(this.dir, requestLogName(this.ex.url, this.started));
-    const text = this.render(note);
-    mkdir(this.dir, { recursive: true })
-      .then(() => writeFile(file, text, { mode: 0o600 }))
-      .catch((err: unknown) => log.warn({ err, file }, 'cannot write request log'));
+    if (this.upstreams.length === 0) return; // never reached an upstream: refused or answered locally
+    this.folder.add(requestLogName(this.ex.url, this.started), Buffer.from(this.render(note)), this.limits);
   }
+}
+
+export type RequestLogLimits = Pick<Config, 'requestLogMaxFiles' | 'requestLogMaxSize'>;
+
+interface LogFile {
+  name: string;
+  size: number;
+  /** Settles once the write finished (or failed): removal waits for it. */
+  written: Promise<void>;
+}
+
+const LOG_NAME = /-(\d{4}-\d\d-\d\dT\d{9})-(\d{6})\.log$/;
+
+/** The request-log files of one folder, oldest first, and their total size. */
+export class RequestLogFolder {
+  private files: Array<LogFile | undefined> = [];
+  private head = 0;
+  private bytes = 0;
+  private seeded = false;
+  /** Names written while the first readdir runs (it may see them too). */
+  private fresh: Set<string> | undefined = new Set();
+  private limits?: RequestLogLimits;
+  private readonly ready: Promise<void>;
+  private tooBigWarned = false;
+
+  constructor(readonly dir: string) {
+    this.ready = this.prepareDir();
+    void this.ready.then(() => this.seed());
+  }
+
+  get count(): number {
+    return this.files.length - this.head;
+  }
+
+  get size(): number {
+    return this.bytes;
+  }
+
+  /** Write one log file and drop the oldest ones past the limits. */
+  add(name: string, data: Buffer, limits: RequestLogLimits): void {
+    this.limits = limits;
+    if (data.length > limits.requestLogMaxSize) {
+      if (!this.tooBigWarned) log.warn({ bytes: data.length, limit: limits.requestLogMaxSize }, 'request log larger than request-log-max-size: not written');
+      this.tooBigWarned = true;
+      return;
+    }
+    this.fresh?.add(name);
+    this.files.push({ name, size: data.length, written: this.ready.then(() => this.writeOne(name, data)) });
+    this.bytes += data.length;
+    this.trim();
+  }
+
+  private async prepareDir(): Promise<void> {
+    try {
+      await mkdir(this.dir, { recursive: true, mode: 0o700 });
+      // Prompts and answers live here; the folder may predate this gateway (main.log shares it).
+      await chmod(this.dir, 0o700);
+    } catch (err) {
+      log.warn({ err, dir: this.dir }, 'cannot prepare the request log folder');
+    }
+  }
+
+  private async writeOne(name: string, data: Buffer): Promise<void> {
+    const file = path.join(this.dir, name);
+    // Written aside and renamed, so a reader never sees a half-written log.
+    const tmp = path.join(this.dir, `.${name}.tmp`);
+    const put = async () => {
+      await writeFile(tmp, data, { mode: 0o600 });
+      await rename(tmp, file);
+    };
+    try {
+      await put().catch(async (err: unknown) => {
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+        await this.prepareDir(); // the folder was removed while we ran: make it again, once
+        await put();
+      });
+    } catch (err) {
+      log.warn({ err, file }, 'cannot write request log');
+      await unlink(tmp).catch(() => {});
+    }
+  }
+
+  /** Learn what earlier runs left, once; files appear in name (time) order. */
+  private async seed(): Promise<void> {
+    const fresh = this.fresh!;
+    const found: LogFile[] = [];
+    try {
+      const all = await readdir(this.dir);
+      const keys = all.flatMap((n) => (fresh.has(n) ? [] : logOrder(n) ?? [])).sort();
+      // Half-written leftovers of a run that stopped mid-write.
+      for (const n of all) if (n.startsWith('.') && n.endsWith('.log.tmp') && !fresh.has(n.slice(1, -4))) void unlink(path.join(this.dir, n)).catch(() => {});
+      for (const key of keys) {
+        const name = key.slice(key.indexOf('|') + 1);
+        const st = await stat(path.join(this.dir, name)).catch(() => undefined);
+        if (st?.isFile()) found.push({ name, size: st.size, written: Promise.resolve() });
+      }
+    } catch (err) {
+      log.warn({ err, dir: this.dir }, 'cannot list the request log folder');
+    }
+    this.fresh = undefined;
+    this.files = [...found, ...this.files.slice(this.head)];
+    this.head = 0;
+    for (const f of found) this.bytes += f.size;
+    this.seeded = true;
+    this.trim();
+  }
+
+  private trim(): void {
+    const limits = this.limits;
+    if (!this.seeded || !limits) return;
+    while (this.count > 0 && (this.count > limits.requestLogMaxFiles || this.bytes > limits.requestLogMaxSize)) {
+      const f = this.files[this.head]!;
+      this.files[this.head++] = undefined;
+      this.bytes -= f.size;
+      const file = path.join(this.dir, f.name);
+      void f.written.then(() => unlink(file)).catch(() => {}); // gone already: fine
+    }
+    // Compact now and then rather than shift() per file.
+    if (this.head > 1024 && this.head * 2 > this.files.length) {
+      this.files = this.files.slice(this.head);
+      this.head = 0;
+    }
+  }
+}
+
+/** "x-2025-03-04T053007123-000042.log" → "2025-03-04T053007123-000042|x-…log", which sorts by time; undefined for other files. */
+function logOrder(name: string): string | undefined {
+  const m = LOG_NAME.exec(name);
+  return m ? `${m[1]}-${m[2]}|${name}` : undefined;
+}
+
+const folders = new WeakMap<object, RequestLogFolder>();
+
+function folderOf(owner: object, dir: string): RequestLogFolder {
+  let f = folders.get(owner);
+  if (!f || f.dir !== dir) folders.set(owner, (f = new RequestLogFolder(dir)));
+  return f;
 }
 
 let seq = 0;
@@ -171,13 +312,14 @@ export function tapUpstream(ex: Exchange, req: UpstreamRequest): UpstreamRequest
   return entries.get(ex)?.upstream(req) ?? req;
 }
 
-/** Wrap inference routes: while request-log is on, each request gets a log file. */
+/** Wrap inference routes: while request-log is on, each request that goes upstream gets a log file. */
 export function withRequestLog(gw: GatewayContext, routes: Route[]): Route[] {
   return routes.map((r) => ({
     ...r,
     handler: (ex: Exchange) => {
-      const dir = gw.management?.logDir;
-      if (dir && gw.runtime().config.requestLog) new RequestLogEntry(ex, dir);
+      const m = gw.management;
+      const cfg = gw.runtime().config;
+      if (m && cfg.requestLog) new RequestLogEntry(ex, folderOf(m, m.logDir), cfg);
       r.handler(ex);
     },
   }));

@@ -1,5 +1,6 @@
 // Which credentials serve which client model names. Order is config order, so
 // selection is deterministic.
+import { AISTUDIO_MODELS, CLAUDE_MODELS, CODEX_MODELS, GEMINI_CLI_MODELS, IFLOW_MODELS, QWEN_MODELS } from './catalogue.js';
 import type { Credential, ProviderKind } from './credentials.js';
 
 // Which provider kinds may serve model names newer than the catalogue.
@@ -7,6 +8,21 @@ const UNKNOWN_PREFIXES: Array<[string, ReadonlySet<ProviderKind>]> = [
   ['claude-', new Set<ProviderKind>(['claude'])],
   ['gemini-', new Set<ProviderKind>(['gemini', 'gemini-cli', 'aistudio'])],
 ];
+
+// Names the operator chose (config aliases) or the catalogue holds, as any
+// registry in this process listed them. Metrics and usage statistics name only
+// these: anything else reached a provider through its prefix and was chosen by
+// a client. Process-wide because metrics outlive registries (every reload
+// builds a new one); it grows only with config, and the cap guards even that.
+const MAX_LISTED = 100_000;
+const listedNames = new Set<string>(
+  [AISTUDIO_MODELS, CLAUDE_MODELS, CODEX_MODELS, GEMINI_CLI_MODELS, IFLOW_MODELS, QWEN_MODELS].flatMap((list) => list.map((m) => m.id)),
+);
+
+/** Whether a model name is one a registry lists (not one only routed by its prefix). */
+export function isListedModel(name: string): boolean {
+  return listedNames.has(name);
+}
 
 export interface Target {
   credential: Credential;
@@ -36,6 +52,7 @@ export class ModelRegistry {
           list = [];
           this.byModel.set(alias, list);
           this.entries.push({ id: alias, ownedBy: ownerOf(cred), created });
+          if (listedNames.size < MAX_LISTED) listedNames.add(alias);
         }
         list.push({ credential: cred, upstreamModel: upstream });
       }

@@ -4,6 +4,11 @@ import type { RoutingStrategy } from '../config/types.js';
 import type { Cooldowns } from './cooldown.js';
 import type { Target } from './registry.js';
 
+/** Round-robin cursors kept at most: model names can be client-chosen (see
+ *  ModelRegistry.unknownTargets), so the oldest cursor makes room. An evicted
+ *  cursor only restarts its rotation at the first credential. */
+export const MAX_CURSORS = 4096;
+
 export class Selector {
   private readonly cursors = new Map<string, number>();
 
@@ -19,10 +24,27 @@ export class Selector {
       const c = t.credential;
       if (c.disabled || tried.has(c.id)) continue;
       if (cooling ? this.cooldowns.remaining(c.id, t.upstreamModel) > 0 : this.cooldowns.suspension(c.id, t.upstreamModel)) continue;
-      if (strategy === 'round-robin') this.cursors.set(model, idx + 1);
+      // One target needs no cursor; skipping it keeps one-key prefix-routed names out of the table.
+      if (strategy === 'round-robin' && n > 1) this.advance(model, idx + 1);
       return t;
     }
     return undefined;
+  }
+
+  private advance(model: string, next: number): void {
+    const cursors = this.cursors;
+    if (cursors.size >= MAX_CURSORS / 2) {
+      // Under pressure, a model in use moves to the young end so that
+      // one-off names age out before it; below that, set() alone is cheaper.
+      cursors.delete(model);
+      if (cursors.size >= MAX_CURSORS) cursors.delete(cursors.keys().next().value!);
+    }
+    cursors.set(model, next);
+  }
+
+  /** Cursors held (tests: the table stays bounded). */
+  get size(): number {
+    return this.cursors.size;
   }
 
   /** Shortest remaining quota cooldown among usable targets (for the 429 reply);

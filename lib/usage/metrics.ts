@@ -1,10 +1,15 @@
 // Prometheus metrics for GET /metrics, one registry per gateway: requests,
 // errors, latency, tokens and open streams, by provider and model. Labels
-// never carry credentials (not even masked ones).
+// never carry credentials (not even masked ones), and never a model name a
+// client made up: those read "other", and every label is capped (labels.ts).
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { RequestRecord } from '../routing/dispatch.js';
 import type { IRUsage } from '../../pipelines/ir.js';
+import { BoundedLabel, knownModel, type KnownModel } from './labels.js';
 import { tokenStats } from './stats.js';
+
+/** Distinct values one label may take; later ones read "other". */
+export const MAX_LABEL_VALUES = 500;
 
 export class GatewayMetrics {
   readonly registry = new Registry();
@@ -13,8 +18,14 @@ export class GatewayMetrics {
   private readonly latency: Histogram<'api' | 'provider' | 'model' | 'stream'>;
   private readonly tokens: Counter<'provider' | 'model' | 'type'>;
   private readonly streams: Gauge<'provider' | 'model'>;
+  // Every series carries these; each bounds all metrics at once. Provider and
+  // stream are fixed sets; status is what an upstream answered (three digits).
+  private readonly models: BoundedLabel;
+  private readonly apis = new BoundedLabel(MAX_LABEL_VALUES);
+  private readonly statuses = new BoundedLabel(MAX_LABEL_VALUES);
 
-  constructor(opts: { defaultMetrics?: boolean } = {}) {
+  constructor(opts: { defaultMetrics?: boolean; known?: KnownModel } = {}) {
+    this.models = new BoundedLabel(MAX_LABEL_VALUES, opts.known ?? knownModel);
     const registers = [this.registry];
     this.requests = new Counter({ name: 'cliproxy_requests_total', help: 'Finished inference requests', labelNames: ['api', 'provider', 'model', 'status'], registers });
     this.errors = new Counter({ name: 'cliproxy_request_errors_total', help: 'Inference requests answered with a status of 400 or more', labelNames: ['api', 'provider', 'model', 'status'], registers });
@@ -32,21 +43,23 @@ export class GatewayMetrics {
 
   observe(r: RequestRecord, usage: IRUsage | undefined): void {
     const provider = r.provider ?? 'none';
-    const status = String(r.status);
-    this.requests.inc({ api: r.api, provider, model: r.model, status });
-    if (!r.ok) this.errors.inc({ api: r.api, provider, model: r.model, status });
-    this.latency.observe({ api: r.api, provider, model: r.model, stream: String(r.stream) }, r.latencyMs / 1000);
+    const api = this.apis.of(r.api);
+    const model = this.models.of(r.model);
+    const status = this.statuses.of(String(r.status));
+    this.requests.inc({ api, provider, model, status });
+    if (!r.ok) this.errors.inc({ api, provider, model, status });
+    this.latency.observe({ api, provider, model, stream: String(r.stream) }, r.latencyMs / 1000);
     if (usage) {
       const t = tokenStats(usage);
       for (const [type, n] of [['input', t.input_tokens], ['output', t.output_tokens], ['reasoning', t.reasoning_tokens], ['cached', t.cached_tokens]] as const) {
-        if (n > 0) this.tokens.inc({ provider, model: r.model, type }, n);
+        if (n > 0) this.tokens.inc({ provider, model, type }, n);
       }
     }
   }
 
   /** A stream started; call the returned function once when it ends. */
   streamStarted(provider: string, model: string): () => void {
-    const labels = { provider, model };
+    const labels = { provider, model: this.models.of(model) };
     this.streams.inc(labels);
     let open = true;
     return () => {

@@ -2,7 +2,9 @@
 // per API route ("POST /v1/chat/completions") and model with one detail
 // record per request, and per day and hour of day (hours fold all days).
 // Day and hour are local time, like the reference. Resets on restart.
+// Models no registry lists count under "other" (see labels.ts).
 import type { IRUsage } from '../../pipelines/ir.js';
+import { knownModel, OTHER, type KnownModel } from './labels.js';
 
 export interface TokenStats {
   input_tokens: number;
@@ -61,6 +63,10 @@ export function routeOf(api: string): string {
 
 /** Detail records kept per model; older ones are dropped (aggregates keep counting). */
 export const MAX_DETAILS_PER_MODEL = 10_000;
+/** Models kept per API; more count under "other". */
+export const MAX_MODELS_PER_API = 500;
+/** APIs kept (routes are fixed; a guard, not a limit honest traffic meets). */
+export const MAX_APIS = 100;
 
 export function tokenStats(u: IRUsage | undefined): TokenStats {
   const input = u?.inputTokens ?? 0;
@@ -82,18 +88,35 @@ export function dayKey(d: Date): string {
   return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
 }
 
+interface ModelStats {
+  requests: number;
+  tokens: number;
+  /** A ring once full: `next` is where the oldest record sits. */
+  details: RequestDetail[];
+  next: number;
+}
+
+interface ApiStats {
+  requests: number;
+  tokens: number;
+  models: Map<string, ModelStats>;
+}
+
 export class UsageStats {
   private totalRequests = 0;
   private successCount = 0;
   private failureCount = 0;
   private totalTokens = 0;
-  private apis = new Map<string, { requests: number; tokens: number; models: Map<string, { requests: number; tokens: number; details: RequestDetail[] }> }>();
+  private apis = new Map<string, ApiStats>();
   private requestsByDay = new Map<string, number>();
   private requestsByHour = new Map<string, number>();
   private tokensByDay = new Map<string, number>();
   private tokensByHour = new Map<string, number>();
 
-  constructor(private readonly now: () => number = Date.now) {}
+  constructor(
+    private readonly now: () => number = Date.now,
+    private readonly known: KnownModel = knownModel,
+  ) {}
 
   record(e: UsageEvent): void {
     const at = new Date(e.at ?? this.now());
@@ -104,17 +127,19 @@ export class UsageStats {
     else this.failureCount++;
     this.totalTokens += total;
 
-    let api = this.apis.get(e.api);
-    if (!api) this.apis.set(e.api, (api = { requests: 0, tokens: 0, models: new Map() }));
+    const api = this.apiStats(e.api);
     api.requests++;
     api.tokens += total;
-    const modelName = e.model || 'unknown';
-    let model = api.models.get(modelName);
-    if (!model) api.models.set(modelName, (model = { requests: 0, tokens: 0, details: [] }));
+    const model = this.modelStats(api, e.model || 'unknown');
     model.requests++;
     model.tokens += total;
-    model.details.push({ timestamp: at.toISOString(), source: e.source ?? '', tokens, failed: !e.ok });
-    if (model.details.length > MAX_DETAILS_PER_MODEL) model.details.splice(0, model.details.length - MAX_DETAILS_PER_MODEL);
+    const detail = { timestamp: at.toISOString(), source: e.source ?? '', tokens, failed: !e.ok };
+    // A ring, so a full model costs no more per request than an empty one.
+    if (model.details.length < MAX_DETAILS_PER_MODEL) model.details.push(detail);
+    else {
+      model.details[model.next] = detail;
+      model.next = (model.next + 1) % MAX_DETAILS_PER_MODEL;
+    }
 
     const day = dayKey(at);
     const hour = pad(at.getHours());
@@ -124,11 +149,32 @@ export class UsageStats {
     add(this.tokensByHour, hour, total);
   }
 
+  private apiStats(name: string): ApiStats {
+    let api = this.apis.get(name);
+    if (api) return api;
+    if (this.apis.size >= MAX_APIS) name = OTHER;
+    api = this.apis.get(name);
+    if (!api) this.apis.set(name, (api = { requests: 0, tokens: 0, models: new Map() }));
+    return api;
+  }
+
+  private modelStats(api: ApiStats, name: string): ModelStats {
+    let model = api.models.get(name);
+    if (model) return model;
+    if (api.models.size >= MAX_MODELS_PER_API || !this.known(name)) name = OTHER;
+    model = api.models.get(name);
+    if (!model) api.models.set(name, (model = { requests: 0, tokens: 0, details: [], next: 0 }));
+    return model;
+  }
+
   snapshot(): UsageSnapshot {
     const apis: Record<string, ApiSnapshot> = {};
     for (const [name, a] of this.apis) {
       const models: Record<string, ModelSnapshot> = {};
-      for (const [m, s] of a.models) models[m] = { total_requests: s.requests, total_tokens: s.tokens, details: s.details.map((d) => ({ ...d, tokens: { ...d.tokens } })) };
+      for (const [m, s] of a.models) {
+        const ordered = s.next === 0 ? s.details : [...s.details.slice(s.next), ...s.details.slice(0, s.next)];
+        models[m] = { total_requests: s.requests, total_tokens: s.tokens, details: ordered.map((d) => ({ ...d, tokens: { ...d.tokens } })) };
+      }
       apis[name] = { total_requests: a.requests, total_tokens: a.tokens, models };
     }
     return {

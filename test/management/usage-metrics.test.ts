@@ -125,3 +125,45 @@ t.test('/metrics: active streams go up while a stream runs and back down when it
   await reader.cancel().catch(() => {});
   t.ok(await eventually(async () => metric(await metrics(), 'cliproxy_active_streams', labels) === 0), 'closed again');
 });
+
+t.test('client-made model names do not grow /metrics or /usage (300 unique claude-* names)', async (t) => {
+  const { startMockClaude } = await import('../mocks/claude-upstream.js');
+  const claude = await startMockClaude();
+  const cgw = await mgmtGateway(`usage-statistics-enabled: true\nmetrics: public\nclaude-api-key:\n  - api-key: sk-ant-bounded\n    base-url: "${claude.url}"\n`);
+  t.teardown(async () => {
+    await cgw.close();
+    await claude.close();
+  });
+  const pad = 'x'.repeat(200); // long names make growth obvious; the gateway's own length limit is not what is tested
+  const send = async (model: string) => {
+    const res = await fetch(`${cgw.url}/v1/messages`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model, max_tokens: 16, messages: [{ role: 'user', content: 'hi' }] }),
+    });
+    await res.text();
+    return res.status;
+  };
+  const sizes = async () => ({ metrics: (await (await fetch(`${cgw.url}/metrics`)).text()).length, usage: (await cgw.api('GET', '/usage')).text.length });
+
+  t.equal(await send('claude-sonnet-4-5-20250929'), 200, 'a catalogue model');
+  for (let i = 0; i < 5; i++) t.equal(await send(`claude-made-up-${i}-${pad}`), 200, 'unknown claude-* names still route');
+  const small = await sizes();
+  for (let i = 5; i < 300; i++) await send(`claude-made-up-${i}-${pad}`);
+  const big = await sizes();
+  t.comment(`metrics ${small.metrics} → ${big.metrics} bytes; usage ${small.usage} → ${big.usage} bytes`);
+  t.ok(big.metrics < small.metrics * 1.2 + 1024, '/metrics stays the same size');
+
+  const text = await (await fetch(`${cgw.url}/metrics`)).text();
+  t.notOk(text.includes('claude-made-up-'), 'no client-made name in a label');
+  t.equal(metric(text, 'cliproxy_requests_total', { provider: 'claude', model: 'other', status: '200' }), 300, 'counted under "other"');
+  t.equal(metric(text, 'cliproxy_requests_total', { provider: 'claude', model: 'claude-sonnet-4-5-20250929', status: '200' }), 1, 'a known model keeps its name');
+
+  const { usage } = (await cgw.api('GET', '/usage')).json;
+  const models = usage.apis['POST /v1/messages'].models;
+  t.same(Object.keys(models).sort(), ['claude-sonnet-4-5-20250929', 'other']);
+  t.equal(models.other.total_requests, 300);
+  t.notOk(JSON.stringify(usage).includes('claude-made-up-'), 'no client-made name in the statistics');
+  // What still grows is one detail record per request (capped per model), never a name.
+  t.ok((big.usage - small.usage) / 295 < 250, `usage grows ${((big.usage - small.usage) / 295).toFixed(0)} bytes per request`);
+});
