@@ -2,6 +2,7 @@
 // answer to the client, or report a failure the dispatcher may retry. Nothing
 // reaches the client before the first upstream byte of a 2xx answer, so a
 // failed try leaves the client untouched.
+import { StringDecoder } from 'node:string_decoder';
 import type { IRUsage } from '../../pipelines/ir.js';
 import type { Exchange, StreamWriter } from '../server/exchange.js';
 import { callUpstream, type UpstreamRequest } from '../providers/upstream.js';
@@ -32,7 +33,46 @@ export type AttemptResult =
   | { kind: 'http-error'; status: number; body: string; headers: Record<string, string | string[] | undefined> }
   | { kind: 'network-error'; message: string; /** The credential itself vanished (a relay socket closed). */ gone?: boolean };
 
-const MAX_ERROR_BODY = 64 * 1024;
+export const MAX_ERROR_BODY = 64 * 1024;
+
+/** The first `limit` bytes of an error answer, however the upstream chunks it:
+ *  the error decoders and the client's message never see more. */
+export class ErrorBodyBuffer {
+  private chunks: Buffer[] = [];
+  private size = 0;
+  private over = false;
+
+  constructor(readonly limit = MAX_ERROR_BODY) {}
+
+  get byteLength(): number {
+    return this.size;
+  }
+
+  /** Bytes past the limit arrived (and were dropped). */
+  get cut(): boolean {
+    return this.over;
+  }
+
+  push(chunk: Buffer): void {
+    const room = this.limit - this.size;
+    if (room <= 0) {
+      if (chunk.length > 0) this.over = true;
+      return;
+    }
+    // Checking before appending would let one large chunk through whole.
+    const kept = chunk.length > room ? chunk.subarray(0, room) : chunk;
+    if (kept !== chunk) this.over = true;
+    this.chunks.push(kept);
+    this.size += kept.length;
+  }
+
+  text(): string {
+    const bytes = Buffer.concat(this.chunks, this.size);
+    // A cut may split a UTF-8 sequence: without end(), the decoder drops the
+    // partial character instead of turning it into U+FFFD.
+    return this.over ? new StringDecoder('utf8').write(bytes) : bytes.toString('utf8');
+  }
+}
 
 export interface AttemptOptions {
   ex: Exchange;
@@ -48,8 +88,7 @@ export function runAttempt({ ex, request, stream, shaper, keepAliveMs, onCommit 
   return new Promise((resolve) => {
     let status = 0;
     let contentType: string | undefined;
-    let errorBody: Buffer[] | undefined;
-    let errorSize = 0;
+    let errorBody: ErrorBodyBuffer | undefined;
     let body: Buffer[] = [];
     let writer: StreamWriter | undefined;
     let keepAlive: NodeJS.Timeout | undefined;
@@ -92,13 +131,16 @@ export function runAttempt({ ex, request, stream, shaper, keepAliveMs, onCommit 
         upstreamHeaders = headers;
         const ct = headers['content-type'];
         contentType = Array.isArray(ct) ? ct[0] : ct;
-        if (s >= 400) errorBody = [];
+        if (s >= 400) errorBody = new ErrorBodyBuffer();
       },
       onData(chunk) {
         if (errorBody) {
-          if (errorSize < MAX_ERROR_BODY) {
-            errorBody.push(chunk);
-            errorSize += chunk.length;
+          errorBody.push(chunk);
+          if (errorBody.cut && !done) {
+            // Nothing past the cap is read: answer now rather than wait out an
+            // error body that may never end.
+            finish({ kind: 'http-error', status, body: errorBody.text(), headers: upstreamHeaders });
+            call.abort(new Error('upstream error body exceeds the size limit'));
           }
           return;
         }
@@ -114,7 +156,7 @@ export function runAttempt({ ex, request, stream, shaper, keepAliveMs, onCommit 
       onEnd() {
         if (ex.aborted) return finish({ kind: 'aborted' });
         if (errorBody) {
-          return finish({ kind: 'http-error', status, body: Buffer.concat(errorBody).toString('utf8'), headers: upstreamHeaders });
+          return finish({ kind: 'http-error', status, body: errorBody.text(), headers: upstreamHeaders });
         }
         if (stream) {
           if (!writer) commitStream();

@@ -1,4 +1,5 @@
 // Errors in Anthropic's shape, and reading errors of any upstream's shape.
+import { dropScriptBlocks, htmlText, looksLikeHtml, squeezeSpaces } from '../../html-text.js';
 import type { IRError } from '../../ir.js';
 import { isObj, parseJson, str } from './shared.js';
 import type { Json } from './shared.js';
@@ -64,20 +65,18 @@ export function encodeStreamError(err: IRError): string {
 
 const MAX_MESSAGE = 2000;
 
-function textOf(body: string): string {
-  let t = body;
-  if (/<\/?[a-z][\s\S]*>/i.test(t)) {
-    // An HTML error page (proxies, CDNs): keep the words, not the markup.
-    t = t
-      .replace(/<(script|style)[\s\S]*?<\/\1>/gi, ' ')
-      .replace(/<[^>]+>/g, ' ')
-      .replace(/&nbsp;/g, ' ')
-      .replace(/&lt;/g, '<')
-      .replace(/&gt;/g, '>')
-      .replace(/&amp;/g, '&');
-  }
-  t = t.replace(/\s+/g, ' ').trim();
+function clip(t: string): string {
   return t.length > MAX_MESSAGE ? t.slice(0, MAX_MESSAGE) + '…' : t;
+}
+
+// Single-pass equivalents of the regex chain this used (detect
+// /<\/?[a-z][\s\S]*>/i, drop /<(script|style)[\s\S]*?<\/\1>/gi, strip
+// /<[^>]+>/g, decode four entities, squeeze /\s+/g): those regexes were
+// quadratic on hostile pages such as 64 KiB of '<a'.
+function textOf(body: string): string {
+  if (!looksLikeHtml(body)) return clip(squeezeSpaces(body, MAX_MESSAGE));
+  // An HTML error page (proxies, CDNs): keep the words, not the markup.
+  return clip(htmlText(dropScriptBlocks(body), MAX_MESSAGE, { entities: true }));
 }
 
 /** Any upstream error body → IRError: Anthropic's {type:"error", error},
@@ -92,15 +91,15 @@ export function decodeError(status: number, body: string): IRError {
     if (isObj(v)) {
       const e = v.error;
       if (isObj(e)) {
-        out.message = str(e.message) ?? '';
+        out.message = clip(str(e.message) ?? '');
         const type = str(e.type) ?? (typeof v.type === 'string' && v.type !== 'error' ? v.type : undefined);
         if (type) out.type = type;
         const code = str(e.status) ?? str(e.code) ?? (typeof e.code === 'number' ? String(e.code) : undefined);
         if (code) out.code = code;
       } else if (typeof e === 'string') {
-        out.message = e;
+        out.message = clip(e);
       }
-      if (!out.message) out.message = str(v.message) ?? str(v.detail) ?? str(v.error_description) ?? '';
+      if (!out.message) out.message = clip(str(v.message) ?? str(v.detail) ?? str(v.error_description) ?? '');
       if (!out.message && Object.keys(v).length) out.message = textOf(JSON.stringify(v));
       if (!st && out.type && out.type in TYPE_STATUS) out.status = statusForType(out.type);
     } else if (typeof body === 'string') {

@@ -1,4 +1,5 @@
 // Google API errors: {"error":{"code","message","status","details"}}.
+import { htmlText } from '../../html-text.js';
 import type { IRError } from '../../ir.js';
 import { isObj, num, str } from './util.js';
 import type { Json } from './util.js';
@@ -61,6 +62,14 @@ function retryHint(err: Json): number | undefined {
   return m ? parseDurationMs(m[1]!) : undefined;
 }
 
+const MAX_MESSAGE = 2000;
+
+// An upstream's message is passed on to clients and logs: bounded, like the
+// text of an error page.
+function clip(message: string): string {
+  return message.length > MAX_MESSAGE ? message.slice(0, MAX_MESSAGE) + '…' : message;
+}
+
 /** An HTTP error status, or undefined for anything else (0, 200, 302, a code that is no status). */
 function errorStatus(n: number | undefined): number | undefined {
   return n !== undefined && Number.isInteger(n) && n >= 400 && n <= 599 ? n : undefined;
@@ -73,7 +82,7 @@ export function decodeErrorObject(body: unknown, status: number): IRError {
   const st = errorStatus(status);
   if (isObj(e)) {
     const code = num(e.code);
-    const out: IRError = { status: st ?? errorStatus(code) ?? 500, message: str(e.message) || str(e.status) || 'upstream error' };
+    const out: IRError = { status: st ?? errorStatus(code) ?? 500, message: clip(str(e.message) || str(e.status) || 'upstream error') };
     const name = str(e.status);
     if (name) {
       out.code = name;
@@ -83,8 +92,8 @@ export function decodeErrorObject(body: unknown, status: number): IRError {
     if (retry !== undefined) out.retryAfterMs = retry;
     return out;
   }
-  if (typeof e === 'string' && e) return { status: st ?? 500, message: e };
-  if (isObj(root) && typeof root.message === 'string' && root.message) return { status: st ?? 500, message: root.message };
+  if (typeof e === 'string' && e) return { status: st ?? 500, message: clip(e) };
+  if (isObj(root) && typeof root.message === 'string' && root.message) return { status: st ?? 500, message: clip(root.message) };
   return { status: st ?? 500, message: `upstream returned status ${status || 500}` };
 }
 
@@ -99,7 +108,8 @@ export function decodeError(status: number, body: string): IRError {
       // not JSON: an HTML error page or a proxy's plain text
     }
   }
-  const message = text ? text.replace(/<[^>]*>/g, ' ').replace(/\s+/g, ' ').trim().slice(0, 2000) : '';
+  // Tags become spaces as /<[^>]*>/g would, in one pass (that regex is quadratic on a run of '<').
+  const message = text ? htmlText(text, MAX_MESSAGE, { emptyTag: true }).slice(0, MAX_MESSAGE) : '';
   return { status: errorStatus(status) ?? 500, message: message || `upstream returned status ${status || 500}` };
 }
 

@@ -1,6 +1,7 @@
 // Error bodies. Upstreams that claim to speak OpenAI answer errors in every
 // shape there is (OpenAI, Anthropic, Google, FastAPI `detail`, bare strings,
 // HTML from a proxy in front), so decoding reads them all and never throws.
+import { htmlText, htmlTitle, squeezeSpaces } from '../../html-text.js';
 import type { IRError } from '../../ir.js';
 import { isObject, str, type Json } from './common.js';
 
@@ -60,8 +61,12 @@ function fromNested(e: Json): Found {
 
 function plainText(text: string): string {
   if (text.startsWith('<')) {
-    const title = /<title[^>]*>([^<]*)<\/title>/i.exec(text);
-    const stripped = (title?.[1] ?? text.replace(/<script[\s\S]*?<\/script>|<style[\s\S]*?<\/style>|<[^>]*>/gi, ' ')).replace(/\s+/g, ' ').trim();
+    // One pass each, as /<title[^>]*>([^<]*)<\/title>/i and
+    // /<script[\s\S]*?<\/script>|<style[\s\S]*?<\/style>|<[^>]*>/gi would read
+    // the page: those regexes are quadratic on a hostile one ('<title' or '<'
+    // repeated), and an error body is whatever the upstream sends.
+    const title = htmlTitle(text);
+    const stripped = title !== undefined ? squeezeSpaces(title, MAX_MESSAGE) : htmlText(text, MAX_MESSAGE, { dropBlocks: true, emptyTag: true });
     if (stripped) return stripped;
   }
   return text;

@@ -250,6 +250,8 @@ function httpErrorStatus(status: number): number {
   return Number.isInteger(status) && status >= 400 && status <= 599 ? status : 500;
 }
 
+const MAX_ERROR_MESSAGE = 2000;
+
 export function decodeError(status: number, body: string): IRError {
   const st = httpErrorStatus(status);
   let message: string | undefined;
@@ -280,7 +282,10 @@ export function decodeError(status: number, body: string): IRError {
   }
   if (!message) {
     const text = typeof body === 'string' ? body.trim() : '';
-    message = text ? text.slice(0, 2000) : `upstream error (status ${st})`;
+    message = text ? text.slice(0, MAX_ERROR_MESSAGE) : `upstream error (status ${st})`;
+  } else if (message.length > MAX_ERROR_MESSAGE) {
+    // Passed on to clients and logs: as bounded as the plain-text case.
+    message = message.slice(0, MAX_ERROR_MESSAGE) + '…';
   }
   const err: IRError = { status: st, message };
   if (type) err.type = type;
