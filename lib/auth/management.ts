@@ -58,6 +58,14 @@ export function loginStarter(config: () => Config, now: () => number = Date.now)
       prune();
       return logins.get(state)?.status;
     },
+    cancelAll() {
+      for (const l of logins.values()) {
+        if (l.status.status !== 'wait') continue;
+        l.handle.cancel();
+        l.status = { status: 'error', error: 'the gateway closed' };
+        l.finishedAt = now();
+      }
+    },
   };
 }
 

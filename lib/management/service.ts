@@ -124,6 +124,7 @@ export class Management {
   }
 
   async close(): Promise<void> {
+    this.logins?.cancelAll?.();
     await this.hashing?.catch(() => {});
     await this.fileLog.close();
   }

@@ -31,6 +31,8 @@ export interface LoginStarter {
   start(provider: LoginProvider, opts: LoginStartOptions): Promise<LoginStart>;
   /** undefined: no such login (unknown or long expired state). */
   status(state: string): LoginStatus | undefined;
+  /** The gateway is closing: end pending logins and free their callback ports. */
+  cancelAll?(): void;
 }
 
 /** One credential as the live auth state knows it (fields of GET /auth-files). */

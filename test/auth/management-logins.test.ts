@@ -48,7 +48,15 @@ t.test('a failed login reports its reason; a new login replaces a pending one of
   const first = (await gw.api('GET', '/codex-auth-url')).json;
   const second = (await gw.api('GET', '/codex-auth-url')).json;
   t.match((await gw.api('GET', `/get-auth-status?state=${first.state}`)).json, { status: 'error', error: /replaced/ });
-  await playBrowser(second.url);
-  t.ok(await eventually(async () => (await gw.api('GET', `/get-auth-status?state=${second.state}`)).json.status === 'error'));
-  t.match((await gw.api('GET', `/get-auth-status?state=${second.state}`)).json.error, /state mismatch/);
+  // A callback with a forged state is ignored: the login keeps waiting for its own.
+  t.equal((await playBrowser(second.url)).status, 400);
+  t.same((await gw.api('GET', `/get-auth-status?state=${second.state}`)).json, { status: 'wait' });
+  const denying = await startMockOAuth({ flavour: 'claude', deny: true });
+  t.teardown(() => denying.close());
+  const gw2 = await mgmtGateway(['oauth-endpoints:', endpointsYaml('claude', denying, 'http://127.0.0.1:9')].join('\n'));
+  t.teardown(() => gw2.close());
+  const third = (await gw2.api('GET', '/anthropic-auth-url')).json;
+  await playBrowser(third.url);
+  t.ok(await eventually(async () => (await gw2.api('GET', `/get-auth-status?state=${third.state}`)).json.status === 'error'));
+  t.match((await gw2.api('GET', `/get-auth-status?state=${third.state}`)).json.error, /access_denied/);
 });

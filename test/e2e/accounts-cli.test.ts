@@ -102,12 +102,9 @@ for (const c of cases) {
   });
 }
 
-t.test('denial and a forged state: exit 1 with the reason on stderr, no file', async (t) => {
-  for (const [opts, re] of [
-    [{ deny: true }, /Claude login failed: authorization denied by the provider: access_denied/],
-    [{ tamperState: true }, /Claude login failed: state mismatch/],
-  ] as const) {
-    const oauth = await startMockOAuth({ flavour: 'claude', ...opts });
+t.test('denial: exit 1 with the reason on stderr, no file; a forged callback is ignored and the real one completes', async (t) => {
+  {
+    const oauth = await startMockOAuth({ flavour: 'claude', deny: true });
     const dir = tempDir('cli-login-');
     writeFileSync(path.join(dir, 'config.yaml'), `auth-dir: "${path.join(dir, 'tokens')}"\noauth-endpoints:\n${endpointsYaml('claude', oauth, 'http://127.0.0.1:9')}\n`);
     const p = run(['--claude-login', '--no-browser'], dir);
@@ -115,9 +112,29 @@ t.test('denial and a forged state: exit 1 with the reason on stderr, no file', a
     await playBrowser(m[1]!);
     const { code, stderr } = await p.output;
     t.equal(code, 1);
-    t.match(stderr, re);
+    t.match(stderr, /Claude login failed: authorization denied by the provider: access_denied/);
     const tokens = path.join(dir, 'tokens');
     t.same(existsSync(tokens) ? readdirSync(tokens) : [], [], 'no token file');
+    await oauth.close();
+  }
+  {
+    const oauth = await startMockOAuth({ flavour: 'claude', tamperState: true });
+    const dir = tempDir('cli-login-');
+    writeFileSync(path.join(dir, 'config.yaml'), `auth-dir: "${path.join(dir, 'tokens')}"\noauth-endpoints:\n${endpointsYaml('claude', oauth, 'http://127.0.0.1:9')}\n`);
+    const p = run(['--claude-login', '--no-browser'], dir);
+    const m = await p.waitFor(/Visit the following URL to continue authentication:\n(\S+)\n/);
+    const forged = await playBrowser(m[1]!);
+    t.equal(forged.status, 400, 'the forged callback is refused');
+    t.match(forged.text, /ignored/);
+    // The login is still waiting: the genuine callback (this login's state) completes it.
+    const auth = new URL(m[1]!);
+    const real = new URL(forged.callback);
+    real.searchParams.set('code', real.searchParams.get('code')!.split('#')[0]!);
+    real.searchParams.set('state', auth.searchParams.get('state')!);
+    t.equal((await fetch(real)).status, 200);
+    const { code } = await p.output;
+    t.equal(code, 0, 'the login finished with the real callback');
+    t.equal(readdirSync(path.join(dir, 'tokens')).length, 1, 'one token file');
     await oauth.close();
   }
   const both = await run(['--claude-login', '--codex-login'], tempDir()).output;
