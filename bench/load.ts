@@ -11,6 +11,8 @@ export interface LoadResult {
   eventsPerSec: number;
   p50: number;
   p99: number;
+  /** The first failure, for diagnosis: a status code or an error message. */
+  firstError?: string;
 }
 
 export interface LoadOptions {
@@ -27,13 +29,15 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
 
-
 export async function runLoad(o: LoadOptions): Promise<LoadResult> {
   const u = new URL(o.url);
-  const pool = new Pool(u.origin, { connections: o.connections, pipelining: 1, keepAliveTimeout: 60_000 });
+  // One connection per worker, opened on first use; a connect timeout long
+  // enough for a burst of 1,000 connects on a loaded loopback.
+  const pool = new Pool(u.origin, { connections: o.connections, pipelining: 1, keepAliveTimeout: 60_000, connectTimeout: 30_000 });
   const latencies: number[] = [];
   let requests = 0;
   let errors = 0;
+  let firstError: string | undefined;
   let events = 0;
   const start = performance.now();
   const deadline = start + o.seconds * 1000;
@@ -43,9 +47,10 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
     while (performance.now() < deadline) {
       const t0 = performance.now();
       try {
-        const res = await pool.request({ path: u.pathname, method: 'POST', headers, body: o.body });
+        const res = await pool.request({ path: u.pathname + u.search, method: 'POST', headers, body: o.body });
         if (res.statusCode !== 200) {
           errors++;
+          firstError ??= `HTTP ${res.statusCode}`;
           await res.body.dump();
           continue;
         }
@@ -68,8 +73,9 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
         }
         requests++;
         latencies.push(performance.now() - t0);
-      } catch {
+      } catch (err) {
         errors++;
+        firstError ??= `${(err as Error).name}: ${(err as Error).message}`;
       }
     }
   }
@@ -86,5 +92,6 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
     eventsPerSec: events / seconds,
     p50: percentile(latencies, 50),
     p99: percentile(latencies, 99),
+    ...(firstError ? { firstError } : {}),
   };
 }

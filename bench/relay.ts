@@ -31,12 +31,16 @@ async function waitForModel(gwUrl: string, model: string): Promise<void> {
   throw new Error('the relay app did not connect');
 }
 
-export async function relayBench(root: string, gwUrl: string, measure: Measure, seconds: number): Promise<{ rows: RelayRow[]; lines: string[] }> {
+const SCENARIOS = ['Gemini client, non-stream, 50 conns', 'Gemini client, stream, 100 streams', 'OpenAI client → Gemini (translated), stream, 100 streams', 'Gemini client, non-stream, 1 conn (latency)'] as const;
+
+export async function relayBench(root: string, gwUrl: string, measure: Measure, seconds: number, wanted: (name: string) => boolean = () => true): Promise<{ rows: RelayRow[]; lines: string[] }> {
+  if (!SCENARIOS.some((n) => wanted(`relay ${n}`))) return { rows: [], lines: [] };
   const app = start(root, ['--import', 'tsx', 'bench/relay-app.ts'], { GATEWAY_WS: `${gwUrl.replace(/^http/, 'ws')}/v1/ws` });
   try {
     await waitForModel(gwUrl, RELAY_MODEL);
     const rows: RelayRow[] = [];
-    const scenario = async (name: string, metric: RelayRow['metric'], connections: number, stream: boolean, url: (model: string) => string, body: (model: string) => string, secs = seconds) => {
+    const scenario = async (name: (typeof SCENARIOS)[number], metric: RelayRow['metric'], connections: number, stream: boolean, url: (model: string) => string, body: (model: string) => string, secs = seconds) => {
+      if (!wanted(`relay ${name}`)) return;
       const http = await measure(url(HTTP_MODEL), body(HTTP_MODEL), connections, stream, secs);
       const relay = await measure(url(RELAY_MODEL), body(RELAY_MODEL), connections, stream, secs);
       rows.push({ scenario: name, metric, http, relay });
