@@ -26,8 +26,34 @@ export function maskHeaderValue(name: string, value: string): string {
   return m && /^(bearer|basic|token)\s+$/i.test(m[1]!) ? `${m[1]}${mask(m[2]!)}` : mask(value);
 }
 
+const SECRET_PARAMS = new Set(['key', 'api_key', 'apikey', 'access_token', 'token', 'auth_token']);
+
+/** Mask key-bearing query parameters. Names are compared after decoding, as the
+ *  gateway reads them (`?%6Bey=K` is `key`); each parameter is judged whole. */
 export function maskUrl(url: string): string {
-  return url.replace(/([?&](?:key|api_key|apikey|access_token|token)=)([^&#]*)/gi, (_, k: string, v: string) => `${k}${mask(v)}`);
+  const q = url.indexOf('?');
+  if (q < 0) return url;
+  const hash = url.indexOf('#', q);
+  const query = url.slice(q + 1, hash < 0 ? undefined : hash);
+  const parts = query.split('&').map((pair) => {
+    const eq = pair.indexOf('=');
+    if (eq < 0) return pair;
+    let name: string;
+    try {
+      name = decodeURIComponent(pair.slice(0, eq).replace(/\+/g, ' '));
+    } catch {
+      name = pair.slice(0, eq);
+    }
+    if (!SECRET_PARAMS.has(name.toLowerCase())) return pair;
+    let value: string;
+    try {
+      value = decodeURIComponent(pair.slice(eq + 1).replace(/\+/g, ' '));
+    } catch {
+      value = pair.slice(eq + 1);
+    }
+    return `${pair.slice(0, eq)}=${mask(value)}`;
+  });
+  return `${url.slice(0, q)}?${parts.join('&')}${hash < 0 ? '' : url.slice(hash)}`;
 }
 
 function headerLines(headers: Record<string, string | string[] | undefined>): string {
