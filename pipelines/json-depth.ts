@@ -7,12 +7,14 @@
 /** Deepest nesting a request body may have. Real tool schemas stay far below. */
 export const MAX_JSON_DEPTH = 256;
 
-const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
-const OPEN_BRACE = 0x7b;
-const OPEN_BRACKET = 0x5b;
-const CLOSE_BRACE = 0x7d;
-const CLOSE_BRACKET = 0x5d;
+/** The character codes JSON structure is made of (bytes and UTF-16 units alike). */
+export const QUOTE = 34;
+export const BACKSLASH = 92;
+export const OPEN_BRACE = 123;
+export const CLOSE_BRACE = 125;
+export const OPEN_BRACKET = 91;
+export const CLOSE_BRACKET = 93;
+export const COMMA = 44;
 
 /** True when the bytes open more than `limit` nested arrays/objects (strings are skipped). */
 export function jsonTooDeep(bytes: Uint8Array, limit = MAX_JSON_DEPTH): boolean {

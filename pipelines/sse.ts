@@ -2,6 +2,7 @@
 // streamed JSON array Gemini sends without `alt=sse`. Both take raw chunks cut
 // anywhere (also inside a multi-byte UTF-8 character) and return whole frames.
 import type { StreamFrame } from './codec.js';
+import { BACKSLASH, CLOSE_BRACE, CLOSE_BRACKET, COMMA, OPEN_BRACE, OPEN_BRACKET, QUOTE } from './json-depth.js';
 
 const LF = 10;
 const CR = 13;
@@ -171,13 +172,6 @@ export function sseComment(text = ''): string {
 
 export const SSE_DONE = 'data: [DONE]\n\n';
 
-const QUOTE = 34;
-const BACKSLASH = 92;
-const OPEN_BRACE = 123;
-const CLOSE_BRACE = 125;
-const OPEN_BRACKET = 91;
-const CLOSE_BRACKET = 93;
-const COMMA = 44;
 
 /**
  * Splits a streamed JSON array (`[{…},\n{…}]` sent piecemeal) into the JSON
