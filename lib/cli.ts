@@ -1,32 +1,54 @@
 #!/usr/bin/env node
-// Command line entry: `cliproxy-ts [--config PATH] [--port N] [--host H]`, or one of the login flags.
+// Command line entry: `cliproxy-ts [-config PATH] [-port N] [-host H]`, or one of the login flags.
+// Flags are read as Go's flag package reads them (lib/cli-args.ts), so
+// command lines written for CLIProxyAPI work: -config PATH, --config=PATH, …
+// A .env file in the working directory is loaded first; the modules that read
+// the environment are imported only after that.
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
-import { runCliLogin } from './auth/cli-login.js';
-import { ConfigError, defaultConfig, loadConfigFile } from './config/load.js';
-import { startGateway, type Gateway } from './gateway.js';
-import { log } from './logging/logger.js';
+import { FlagError, parseFlags } from './cli-args.js';
+import { loadDotenv } from './config/dotenv.js';
 
 const HELP = `Usage: cliproxy-ts [options]
 
-  --config PATH   YAML config file (default: ./config.yaml when it exists,
+Every flag takes one dash or two, and a value after "=" or as the next
+argument, as in CLIProxyAPI: -config PATH, --config=PATH, -no-browser.
+
+  -config PATH    YAML config file (default: ./config.yaml when it exists,
                   else an embedded default: 127.0.0.1:8317, no keys, no providers)
-  --port N        listen port (overrides the config; 0 = any free port)
-  --host H        listen address (overrides the config)
-  --help          this text
-  --version       the version
+  -port N         listen port (overrides the config; 0 = any free port)
+  -host H         listen address (overrides the config)
+  -help, -h       this text
+  -version        the version
 
 Account logins (the token file goes to auth-dir; a running gateway picks it up):
-  --login [--project_id P]  Google account for Gemini CLI (Code Assist); P may
-                            list several projects, comma-separated
-  --codex-login             ChatGPT account for Codex
-  --claude-login            Claude (Anthropic) account
-  --qwen-login              Qwen account (device code)
-  --iflow-login             iFlow account
-  --no-browser              print the login URL instead of opening a browser
+  -login [-project_id P]  Google account for Gemini CLI (Code Assist); P may
+                          list several projects, comma-separated
+  -codex-login            ChatGPT account for Codex
+  -claude-login           Claude (Anthropic) account
+  -qwen-login             Qwen account (device code)
+  -iflow-login            iFlow account
+  -no-browser             print the login URL instead of opening a browser
+
+Environment: a .env file in the working directory is read at start (NAME=value
+lines); variables already set win over it.
 
 See config.example.yaml for every config key.`;
+
+const FLAGS = {
+  config: 'string',
+  port: 'string',
+  host: 'string',
+  help: 'bool',
+  version: 'bool',
+  login: 'bool',
+  project_id: 'string',
+  'codex-login': 'bool',
+  'claude-login': 'bool',
+  'qwen-login': 'bool',
+  'iflow-login': 'bool',
+  'no-browser': 'bool',
+} as const;
 
 function version(): string {
   // lib/cli.ts runs from source (tsx) or from dist/lib/cli.js: look upward for our package.json.
@@ -42,25 +64,10 @@ function version(): string {
 async function main(): Promise<void> {
   let args;
   try {
-    args = parseArgs({
-      options: {
-        config: { type: 'string' },
-        port: { type: 'string' },
-        host: { type: 'string' },
-        help: { type: 'boolean' },
-        version: { type: 'boolean' },
-        login: { type: 'boolean' },
-        project_id: { type: 'string' },
-        'codex-login': { type: 'boolean' },
-        'claude-login': { type: 'boolean' },
-        'qwen-login': { type: 'boolean' },
-        'iflow-login': { type: 'boolean' },
-        'no-browser': { type: 'boolean' },
-      },
-      strict: true,
-    }).values;
+    args = parseFlags(process.argv.slice(2), FLAGS, { h: 'help' });
   } catch (err) {
-    process.stderr.write(`${(err as Error).message}\n\n${HELP}\n`);
+    if (!(err instanceof FlagError)) throw err;
+    process.stderr.write(`${err.message}\n\n${HELP}\n`);
     process.exit(2);
   }
   if (args.help) {
@@ -74,11 +81,22 @@ async function main(): Promise<void> {
   let port: number | undefined;
   if (args.port !== undefined) {
     port = Number(args.port);
-    if (!Number.isInteger(port) || port < 0 || port > 65535) {
-      process.stderr.write(`--port must be a number from 0 to 65535, got ${JSON.stringify(args.port)}\n`);
+    if (args.port.trim() === '' || !Number.isInteger(port) || port < 0 || port > 65535) {
+      process.stderr.write(`-port must be a number from 0 to 65535, got ${JSON.stringify(args.port)}\n`);
       process.exit(2);
     }
   }
+  // .env before anything reads the environment (config, logger, management).
+  const dotenv = loadDotenv(path.resolve('.env'));
+  const [{ runCliLogin }, { ConfigError, defaultConfig, loadConfigFile }, { startGateway }, { log }] = await Promise.all([
+    import('./auth/cli-login.js'),
+    import('./config/load.js'),
+    import('./gateway.js'),
+    import('./logging/logger.js'),
+  ]);
+  for (const w of dotenv.warnings) log.warn(w);
+  if (dotenv.applied.length > 0) log.info({ names: dotenv.applied }, `loaded ${dotenv.applied.length} variable(s) from .env`);
+
   let configPath = args.config;
   if (!configPath && existsSync('config.yaml')) configPath = 'config.yaml';
   if (configPath) configPath = path.resolve(configPath);
@@ -108,7 +126,7 @@ async function main(): Promise<void> {
     process.exit(code);
   }
 
-  let gw: Gateway;
+  let gw: Awaited<ReturnType<typeof startGateway>>;
   try {
     gw = await startGateway({ configPath, port, host: args.host });
   } catch (err) {
@@ -124,8 +142,8 @@ async function main(): Promise<void> {
   if (rt.credentials.length === 0) {
     log.info(
       configPath
-        ? `no provider credentials configured: add keys to ${configPath} (openai-compatibility, gemini-api-key, claude-api-key, codex-api-key) or log in (--login, --claude-login, --codex-login, --qwen-login, --iflow-login); saving the file applies it`
-        : `no provider credentials configured: copy config.example.yaml to config.yaml, add keys (openai-compatibility, gemini-api-key, claude-api-key, codex-api-key) and restart, or log in (--login, --claude-login, --codex-login, --qwen-login, --iflow-login)`,
+        ? `no provider credentials configured: add keys to ${configPath} (openai-compatibility, gemini-api-key, claude-api-key, codex-api-key) or log in (-login, -claude-login, -codex-login, -qwen-login, -iflow-login); saving the file applies it`
+        : `no provider credentials configured: copy config.example.yaml to config.yaml, add keys (openai-compatibility, gemini-api-key, claude-api-key, codex-api-key) and restart, or log in (-login, -claude-login, -codex-login, -qwen-login, -iflow-login)`,
     );
   }
   const stop = (signal: string) => {

@@ -4,6 +4,7 @@ import { ConfigError, defaultConfig, loadConfigFile } from './config/load.js';
 import type { Config } from './config/types.js';
 import { watchConfig, type ConfigWatcher } from './config/watch.js';
 import { log, setDebug } from './logging/logger.js';
+import { RequestLog } from './logging/request-log.js';
 import { Management, type ManagementOptions } from './management/service.js';
 import { authFileState, loginStarter } from './auth/management.js';
 import { startAuthStore } from './auth/store.js';
@@ -13,7 +14,8 @@ import { RelayHub } from './relay/hub.js';
 import { browserGate } from './api/browser-gate.js';
 import { notFound, routes } from './routes.js';
 import type { Credential } from './routing/credentials.js';
-import { buildRuntime, createRoutingServices, type GatewayContext, type Runtime } from './runtime.js';
+import { createRoutingServices } from './routing/services.js';
+import { buildRuntime, type GatewayContext, type Runtime } from './runtime.js';
 import { closeListen, createApp, listen } from './server/app.js';
 import { uwsBuild, uwsNative, uwsProblem, type us_listen_socket } from './server/uws.js';
 
@@ -38,6 +40,8 @@ export interface GatewayOptions {
 export interface Gateway {
   /** The context routes and plug-ins (token store, relay) work with. */
   readonly context: GatewayContext;
+  /** Management API, usage statistics, metrics, logs; lib/auth registers its login flows here. */
+  readonly management: Management;
   readonly port: number;
   readonly host: string;
   readonly url: string;
@@ -84,10 +88,25 @@ export async function startGateway(opts: GatewayOptions = {}): Promise<Gateway> 
     apply: (next) => reload(next),
     gatewayUrl: () => `http://127.0.0.1:${boundPort}`,
   });
+  // The request path, complete before anything uses it: every upstream call
+  // goes through the request log; finished requests and open streams are
+  // reported to the management side (usage statistics, metrics); account
+  // faults go back to the credential's source. The auth store is that source,
+  // and it is itself started on this context (a changed token file lifts the
+  // credential's suspension), so it is named here and made just below: only
+  // requests call it, and none arrives before the gateway listens.
+  const requestLog = new RequestLog(management.logDir, () => current.config);
+  const routing = createRoutingServices({
+    now: opts.now,
+    interceptors: [requestLog.intercept],
+    observer: management,
+    feedback: (cred, status) => {
+      if (status === 401) auth.onUnauthorized(cred.id);
+    },
+  });
   const gw: GatewayContext = {
     runtime: () => current,
-    management,
-    routing: createRoutingServices(opts.now),
+    routing,
     setCredentials(source, credentials) {
       sources.set(source, credentials);
       current = buildRuntime(current.config, external());
@@ -96,22 +115,17 @@ export async function startGateway(opts: GatewayOptions = {}): Promise<Gateway> 
 
   // Token files in auth-dir: loaded, watched and refreshed in the background.
   const auth = await startAuthStore(gw, config, { now: opts.now, refreshCheckMs: opts.authRefreshCheckMs });
-  gw.routing.onCredentialFailure = (cred, status) => {
-    if (status === 401) auth.onUnauthorized(cred.id);
-  };
   management.registerLogins(loginStarter(() => current.config, opts.now));
   management.registerAuthFiles(authFileState(auth));
 
   const host = opts.host ?? config.host;
   const relay = new RelayHub(gw);
-  const app = createApp(routes(gw), notFound, [relay.route()], browserGate(gw, host));
+  const app = createApp(routes(gw, management), notFound, [relay.route()], browserGate(gw, host));
   const { socket, port } = await listen(app, host, opts.port ?? config.port).catch(async (err: unknown) => {
     await auth.close();
     throw err;
   });
   boundPort = port;
-  gw.routing.observe = (r) => management.observe(r);
-  gw.routing.streamStarted = (provider, model) => management.metrics.streamStarted(provider, model);
   let listenSocket: us_listen_socket | undefined = socket;
   openGateways++;
 
@@ -139,6 +153,7 @@ export async function startGateway(opts: GatewayOptions = {}): Promise<Gateway> 
   const shownHost = host.includes(':') ? `[${host}]` : host;
   return {
     context: gw,
+    management,
     port,
     host,
     url: `http://${shownHost === '0.0.0.0' ? '127.0.0.1' : shownHost}:${port}`,

@@ -4,19 +4,17 @@ import { CODE_ASSIST_METHODS, codeAssist } from './api/gemini-cli.js';
 import { geminiAction, getGeminiModel, listGeminiModels } from './api/gemini.js';
 import { listModels } from './api/models.js';
 import { chatCompletions, completions } from './api/openai.js';
-import { responses, responsesWebSocket } from './api/responses.js';
+import { responses, responsesCompact, responsesSocket, responsesUpgradeRequired } from './api/responses.js';
 import { hello } from './api/root.js';
-import { withRequestLog } from './logging/request-log.js';
 import { managementRoutes } from './management/router.js';
+import type { Management } from './management/service.js';
 import type { GatewayContext } from './runtime.js';
 import type { Route } from './server/app.js';
 import type { Exchange } from './server/exchange.js';
 
-export function routes(gw: GatewayContext): Route[] {
+export function routes(gw: GatewayContext, management: Management): Route[] {
   return [
-    ...managementRoutes(gw),
-    // Inference and model routes: one file per request while request-log is on.
-    ...withRequestLog(gw, [
+    ...managementRoutes(management),
     { method: 'get', path: '/', handler: hello },
     { method: 'head', path: '/', handler: hello },
     { method: 'get', path: '/v1/models', handler: listModels(gw) },
@@ -25,12 +23,12 @@ export function routes(gw: GatewayContext): Route[] {
     { method: 'post', path: '/v1/messages', handler: messages(gw) },
     { method: 'post', path: '/v1/messages/count_tokens', handler: countTokens(gw) },
     { method: 'post', path: '/v1/responses', handler: responses(gw) },
-    { method: 'get', path: '/v1/responses', handler: responsesWebSocket },
+    { method: 'post', path: '/v1/responses/compact', handler: responsesCompact(gw) },
+    { method: 'get', path: '/v1/responses', handler: responsesUpgradeRequired, upgrade: responsesSocket(gw) },
     { method: 'get', path: '/v1beta/models', handler: listGeminiModels(gw) },
     { method: 'get', path: '/v1beta/models/:model', handler: getGeminiModel(gw) },
     { method: 'post', path: '/v1beta/models/:action', handler: geminiAction(gw) },
     ...CODE_ASSIST_METHODS.map((m): Route => ({ method: 'post', path: `/v1internal:${m}`, handler: codeAssist(gw, m) })),
-    ]),
   ];
 }
 

@@ -2,12 +2,9 @@
 // the reference; requests already running keep the one they started with.
 import { ClientKeys } from './access/client-keys.js';
 import type { Config } from './config/types.js';
-import type { Management } from './management/service.js';
 import { credentialsFromConfig, type Credential } from './routing/credentials.js';
-import { Cooldowns } from './routing/cooldown.js';
-import type { RoutingServices } from './routing/dispatch.js';
 import { ModelRegistry } from './routing/registry.js';
-import { Selector } from './routing/selector.js';
+import type { RoutingServices } from './routing/types.js';
 
 export interface Runtime {
   readonly config: Config;
@@ -16,6 +13,7 @@ export interface Runtime {
   readonly credentials: Credential[];
 }
 
+/** What routes and credential sources (token files, relay connections) work with. */
 export interface GatewayContext {
   /** The current runtime; read it once per request. */
   runtime(): Runtime;
@@ -23,8 +21,6 @@ export interface GatewayContext {
   /** Replace the credentials one source contributes (token files, relay
    *  connections, …) and rebuild the runtime; config credentials stay. */
   setCredentials(source: string, credentials: Credential[]): void;
-  /** Management API, usage statistics, metrics, logs; lib/auth registers its login flows here. */
-  readonly management?: Management;
 }
 
 const OWNERS: Partial<Record<Credential['provider'], string>> = {
@@ -48,9 +44,4 @@ export function buildRuntime(config: Config, external: Credential[] = []): Runti
     registry: new ModelRegistry(credentials, ownerOf),
     keys: new ClientKeys(config.apiKeys),
   };
-}
-
-export function createRoutingServices(now: () => number = Date.now): RoutingServices {
-  const cooldowns = new Cooldowns(now);
-  return { cooldowns, selector: new Selector(cooldowns) };
 }

@@ -44,7 +44,11 @@ export class EventFolder {
         const b = this.block(ev.index, 'reasoning') as Extract<Block, { kind: 'reasoning' }>;
         if (ev.text) b.chunks.push(ev.text);
         // Signatures arrive whole (Claude signature_delta, Gemini thoughtSignature); the last one wins.
-        if (ev.signature) b.part.signature = ev.signature;
+        if (ev.signature) {
+          b.part.signature = ev.signature;
+          if (ev.signatureOrigin) b.part.signatureOrigin = ev.signatureOrigin;
+          else delete b.part.signatureOrigin;
+        }
         if (ev.encrypted) b.part.encrypted = ev.encrypted;
         if (ev.redactedData) b.part.redactedData = ev.redactedData;
         return;

@@ -1,7 +1,11 @@
 // The intermediate representation every format codec decodes to and encodes from.
 // Formats never talk to each other directly: inbound → IR → upstream, and
-// upstream events → IR events → inbound events. Keep this file dependency-free:
-// it is imported by the main thread and by piscina workers alike.
+// upstream events → IR events → inbound events. Keep this file dependency-free
+// (extras.ts holds only types, like this file): it is imported by the main
+// thread and by piscina workers alike.
+import type { MessageExtras, PartExtras, RequestExtras } from './extras.js';
+
+export type * from './extras.js';
 
 /** The wire formats the gateway speaks, inbound or upstream. */
 export type FormatName =
@@ -22,7 +26,7 @@ export interface IRCacheControl {
 
 /** Per-format fields of one part that only a same-family round trip needs
  *  (e.g. Gemini videoMetadata or an executableCode part shown as text). */
-export type IRPartExtras = Partial<Record<FormatName, Record<string, unknown>>>;
+export type IRPartExtras = PartExtras;
 
 export interface IRTextPart {
   type: 'text';
@@ -61,12 +65,22 @@ export interface IRAudioPart {
   extras?: IRPartExtras;
 }
 
-/** Thinking text. `signature` (Claude, Gemini thoughtSignature) and
- *  `encrypted` (Responses encrypted_content) must travel back upstream intact. */
+/** Who issued a reasoning signature. Each provider verifies its own and
+ *  rejects the others' (Claude: 400 "Invalid signature in thinking block"),
+ *  so a signature goes back only to its issuer. Undefined: unknown, which
+ *  never goes to Claude. Clients keep it across turns in the signature text
+ *  itself (a tag prefix where the client's field is another provider's: see
+ *  formats/claude/shared.ts and formats/gemini/util.ts). */
+export type IRSignatureOrigin = 'claude' | 'gemini';
+
+/** Thinking text. `signature` (Claude, Gemini thoughtSignature; issued by
+ *  `signatureOrigin`) and `encrypted` (Responses encrypted_content) must
+ *  travel back upstream intact. */
 export interface IRReasoningPart {
   type: 'reasoning';
   text: string;
   signature?: string;
+  signatureOrigin?: IRSignatureOrigin;
   redactedData?: string; // Claude redacted_thinking
   encrypted?: string;
   id?: string;
@@ -111,7 +125,7 @@ export interface IRMessage {
   /** Per-format data of the items this message was decoded from (item ids,
    *  statuses, items the IR has no part for), keyed by format name, so a
    *  same-family round trip can rebuild them. Other encoders ignore it. */
-  extras?: Partial<Record<FormatName, Record<string, unknown>>>;
+  extras?: MessageExtras;
 }
 
 export interface IRFunctionTool {
@@ -179,7 +193,7 @@ export interface IRRequest {
   user?: string;
   metadata?: Record<string, unknown>;
   /** Per-format extras a same-family round trip must not lose, keyed by format name. */
-  extras: Partial<Record<FormatName, Record<string, unknown>>>;
+  extras: RequestExtras;
 }
 
 export type IRFinishReason =
@@ -205,7 +219,7 @@ export interface IRUsage {
 export type IREvent =
   | { type: 'start'; id: string; model: string; created?: number }
   | { type: 'text-delta'; index: number; text: string }
-  | { type: 'reasoning-delta'; index: number; text?: string; signature?: string; encrypted?: string; redactedData?: string }
+  | { type: 'reasoning-delta'; index: number; text?: string; signature?: string; signatureOrigin?: IRSignatureOrigin; encrypted?: string; redactedData?: string }
   | { type: 'tool-call-start'; index: number; id: string; name: string; signature?: string }
   | { type: 'tool-call-delta'; index: number; args: string }
   | { type: 'block-end'; index: number }

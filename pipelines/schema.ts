@@ -14,6 +14,13 @@ type Json = Record<string, unknown>;
 const isObj = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 const MAX_DEPTH = 48;
+/**
+ * Schema nodes one cleaning may produce. Inlining $refs multiplies nodes: a
+ * 2 KB schema whose definitions each reference the next one twice expands to
+ * 2^depth nodes (20 levels took 8 s and 60 MB on the main thread). Real tool
+ * schemas stay far below this; past it, the rest degrades to loose objects.
+ */
+const MAX_NODES = 10_000;
 
 const GEMINI_TYPES = new Set(['string', 'number', 'integer', 'boolean', 'array', 'object']);
 const STRING_FORMATS = new Set(['enum', 'date-time']);
@@ -25,6 +32,8 @@ interface CleanCtx {
   /** Objects on the current path, for in-memory cycles that JSON could never hold. */
   path: Set<object>;
   depth: number;
+  /** Nodes cleaned so far (see MAX_NODES). */
+  nodes: number;
 }
 
 /** Clean a JSON Schema (any dialect, upper- or lower-case types) into what
@@ -33,7 +42,7 @@ export function toGeminiSchema(schema: unknown): Json {
   if (!isObj(schema)) return { type: 'object' };
   const root = wrapBarePropertyMap(schema);
   const looksUntyped = root.type === undefined && root.anyOf === undefined && root.oneOf === undefined && root.allOf === undefined && root.$ref === undefined;
-  const out = cleanNode(looksUntyped ? { ...root, type: 'object' } : root, { root, refs: [], path: new Set(), depth: 0 });
+  const out = cleanNode(looksUntyped ? { ...root, type: 'object' } : root, { root, refs: [], path: new Set(), depth: 0, nodes: 0 });
   // Function arguments are always an object; a scalar root cannot be expressed, so it means "no parameters".
   return out.type === 'object' ? out : { type: 'object' };
 }
@@ -59,6 +68,7 @@ function wrapBarePropertyMap(s: Json): Json {
 function cleanNode(input: unknown, ctx: CleanCtx): Json {
   if (!isObj(input)) return { type: 'string' }; // `true`, `{}`-ish or garbage: "anything" has no Gemini spelling
   if (ctx.path.has(input) || ctx.depth > MAX_DEPTH) return { type: 'object', description: 'Recursive structure.' };
+  if (++ctx.nodes > MAX_NODES) return { type: 'object', description: 'Schema too large to describe.' };
   ctx.path.add(input);
   ctx.depth++;
   const { node, refs } = resolveRef(input, ctx);

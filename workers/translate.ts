@@ -1,10 +1,14 @@
 // Piscina task: the CPU-heavy half of a large request (parse, decode to the
-// IR, encode for the upstream) off the main thread. Buffers travel by
-// transfer, not copy, both ways. A thin wrapper over pipelines/.
+// IR, encode for the upstream, the executor's body patch, serialise) off the
+// main thread. Buffers travel by transfer, not copy, both ways. A thin
+// wrapper over pipelines/ and the executors' pure patches — the one module of
+// lib/ it imports (lib/providers/patches.ts) imports nothing else of lib/ at
+// runtime, so the worker never loads the gateway.
 import { Piscina } from 'piscina';
 import { getCodec } from '../pipelines/index.js';
 import { jsonTooDeep, MAX_JSON_DEPTH } from '../pipelines/json-depth.js';
 import type { FormatName, IRRequest } from '../pipelines/ir.js';
+import { applyPatch, sameFormatBody, type PatchSpec } from '../lib/providers/patches.js';
 
 export interface PeekTask {
   op: 'peek';
@@ -20,8 +24,12 @@ export interface PrepareTask {
   upstreamStream: boolean;
   /** Top-level fields to set before decoding (e.g. the model from a Gemini URL). */
   assign?: Record<string, unknown>;
-  /** Same format: only replace the model field. */
+  /** Same format: only the model field and the executor's patch change. */
   passthrough: boolean;
+  /** Same format, Gemini: the model is in the URL, the body has none to replace. */
+  modelInUrl?: boolean;
+  /** The executor's patch for this credential (plain data: kind + context). */
+  patch?: PatchSpec;
 }
 
 export interface PeekResult {
@@ -35,6 +43,10 @@ export interface PeekResult {
 export interface PrepareResult {
   raw: Uint8Array;
   body?: Uint8Array;
+  /** Same format: nothing changed, send the client's bytes (`raw`). */
+  unchanged?: boolean;
+  /** Headers the executor's patch derived from the body. */
+  patchHeaders?: Record<string, string>;
   /** The IR with large inline data dropped: what the answer's translation needs. */
   req?: IRRequest;
   error?: { status: number; message: string };
@@ -85,14 +97,20 @@ export default function run(task: PeekTask | PrepareTask): PeekResult | PrepareR
     }
   }
   try {
-    const body = { ...(parse(raw) as Record<string, unknown>), ...task.assign };
+    const parsed = parse(raw) as Record<string, unknown>;
     if (task.passthrough) {
-      const out = encoder.encode(JSON.stringify({ ...body, model: task.upstreamModel }));
-      return movable({ raw, body: out }, [raw.buffer, out.buffer]);
+      // As lib/routing/passthrough.ts pipedBody does for small bodies (assign is for decoding only).
+      const r = sameFormatBody(parsed, task.modelInUrl ? undefined : task.upstreamModel, task.patch);
+      if (!r.body) return movable({ raw, unchanged: true, patchHeaders: r.headers }, [raw.buffer]);
+      const out = encoder.encode(JSON.stringify(r.body));
+      return movable({ raw, body: out, patchHeaders: r.headers }, [raw.buffer, out.buffer]);
     }
-    const req = getCodec(task.inbound).decodeRequest(body);
-    const out = encoder.encode(JSON.stringify(getCodec(task.upstream).encodeRequest({ ...req, model: task.upstreamModel, stream: task.upstreamStream })));
-    return movable({ raw, body: out, req: slim(req) }, [raw.buffer, out.buffer]);
+    // As lib/routing/translate.ts encodeFor does for small bodies.
+    const req = getCodec(task.inbound).decodeRequest({ ...parsed, ...task.assign });
+    const encoded = getCodec(task.upstream).encodeRequest({ ...req, model: task.upstreamModel, stream: task.upstreamStream });
+    const patched = applyPatch(encoded, task.patch);
+    const out = encoder.encode(JSON.stringify(encoded));
+    return movable({ raw, body: out, req: slim(req), patchHeaders: patched?.headers }, [raw.buffer, out.buffer]);
   } catch (err) {
     const status = (err as { status?: number }).status ?? 400;
     return movable({ raw, error: { status, message: (err as Error).message } }, [raw.buffer]);

@@ -1,6 +1,6 @@
 // Anthropic Messages surface: what Claude Code and the Anthropic SDK call.
 import { getCodec } from '../../pipelines/index.js';
-import { countTokensEstimate, foldSystemMessages } from '../../pipelines/formats/claude/index.js';
+import { countTokensEstimate, pipedClaudeBody } from '../../pipelines/formats/claude/index.js';
 import { TranslationError } from '../../pipelines/ir.js';
 import type { Target } from '../routing/registry.js';
 import type { GatewayContext } from '../runtime.js';
@@ -21,11 +21,14 @@ export function messages(gw: GatewayContext): (ex: Exchange) => void {
 }
 
 /** Claude → Claude: piped, but `role: "system"` messages (Claude Code 2.1)
- *  are folded away first, as the Messages API refuses them. Bodies large
- *  enough to be parsed in a worker carry no messages here and go unchanged. */
-function claudePassthrough(_raw: Buffer, body: Record<string, unknown>, target: Target): string | undefined {
-  const folded = foldSystemMessages(body);
-  return folded ? JSON.stringify({ ...folded, model: target.upstreamModel }) : undefined;
+ *  are folded away first, as the Messages API refuses them, and thinking
+ *  blocks Claude did not sign are left out (pipelines/formats/claude/
+ *  passthrough.ts). Returned as an object: the credential's patch (Claude
+ *  Code identity) still applies before it is serialised. Bodies large enough
+ *  to be parsed in a worker are not seen here and go without either fix. */
+function claudePassthrough(body: Record<string, unknown>, target: Target): Record<string, unknown> | undefined {
+  const folded = pipedClaudeBody(body);
+  return folded ? { ...folded, model: target.upstreamModel } : undefined;
 }
 
 /** count_tokens: a Claude upstream counts; for any other upstream the gateway estimates. */

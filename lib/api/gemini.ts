@@ -83,7 +83,7 @@ export function geminiAction(gw: GatewayContext): (ex: Exchange) => void {
       sse: (ex) => ex.queryParam('alt') === 'sse',
       assign: () => ({ model }),
       // Same-format: the body carries no model (it is in the URL), so send it unchanged.
-      passthroughBody: (raw) => raw,
+      modelInUrl: true,
       local:
         method === 'countTokens'
           ? (body, targets, ex) => {

@@ -6,8 +6,10 @@ import { jsonTooDeep, MAX_JSON_DEPTH } from '../../pipelines/json-depth.js';
 import type { FormatName, IRRequest } from '../../pipelines/ir.js';
 import type { ProviderExecutor, UpstreamAction } from '../providers/executor.js';
 import { executorFor } from '../providers/index.js';
-import { dispatch, type Prepared } from '../routing/dispatch.js';
-import { passthroughShaper, withModel } from '../routing/passthrough.js';
+import { patchContext } from '../providers/patch.js';
+import { patchSpec, type EncodedBody, type PatchSpec } from '../providers/patches.js';
+import { dispatch } from '../routing/dispatch.js';
+import { passthroughShaper, pipedBody } from '../routing/passthrough.js';
 import type { Target } from '../routing/registry.js';
 import { OffloadedBody } from '../routing/offload.js';
 import { encodeFor, translatedShaper } from '../routing/translate.js';
@@ -16,7 +18,8 @@ import type { GatewayContext } from '../runtime.js';
 import { BodyTooLarge, readBody } from '../server/body.js';
 import type { Exchange } from '../server/exchange.js';
 import { log } from '../logging/logger.js';
-import { sendError } from './errors.js';
+import type { Prepared } from '../routing/types.js';
+import { sendError, sendReply } from './errors.js';
 
 export interface InferenceSpec {
   format: FormatName;
@@ -30,8 +33,12 @@ export interface InferenceSpec {
   assign?(model: string): Record<string, unknown>;
   /** Answer locally instead of going upstream (return true when it did). */
   local?(body: Record<string, unknown>, targets: Target[], ex: Exchange): boolean;
-  /** Same-format body for a target; undefined = the default (replace the model field). */
-  passthroughBody?(raw: Buffer, body: Record<string, unknown>, target: Target): string | Buffer | undefined;
+  /** Same format: a fresh object to send instead of the client's body (model
+   *  included); undefined = the client's body with the upstream model. Only
+   *  for bodies parsed on the main thread (offloaded ones are not rewritten). */
+  passthroughBody?(body: Record<string, unknown>, target: Target): Record<string, unknown> | undefined;
+  /** The model lives in the URL (Gemini): a same-format body carries none to replace. */
+  modelInUrl?: boolean;
 }
 
 export async function handleInference(gw: GatewayContext, ex: Exchange, spec: InferenceSpec): Promise<void> {
@@ -77,10 +84,17 @@ export async function handleInference(gw: GatewayContext, ex: Exchange, spec: In
   if (model.length > MAX_MODEL_NAME) {
     return sendError(ex, fmt, 400, `The model name is ${model.length} characters long; at most ${MAX_MODEL_NAME} are accepted`, 'invalid_request');
   }
+  if (BAD_MODEL_CHARS.test(model)) return sendError(ex, fmt, 400, BAD_MODEL_MESSAGE, 'invalid_request');
   let targets = rt.registry.targets(model);
   // Token counts only travel to an upstream of the same format; others are estimated locally.
   if (spec.action === 'count-tokens') targets = targets.filter((t) => executorFor(t.credential.provider)?.format === fmt);
-  if (spec.local?.(obj, targets, ex)) return;
+  if (spec.local) {
+    // A local answer (the token estimate when no upstream of the format counts) reads the whole body,
+    // but an offloaded one is known here by its top-level scalars only: parse it for this rare path
+    // (the worker already checked it is a JSON object of sane depth).
+    const whole = offloaded && targets.length === 0 ? wholeBody(offloaded, obj) : obj;
+    if (spec.local(whole, targets, ex)) return;
+  }
   if (targets.length === 0) {
     return sendError(ex, fmt, 404, `The model '${model}' does not exist or no configured credential serves it`, 'model_not_found');
   }
@@ -90,36 +104,52 @@ export async function handleInference(gw: GatewayContext, ex: Exchange, spec: In
 
   const assign = spec.assign?.(model);
 
+  // The credential's body patch (patches.ts) is applied to the object before
+  // its one serialisation — in the worker for offloaded bodies — and whatever
+  // headers it derives travel with the body (patchHeaders), so the executor
+  // never parses what the gateway produced.
+  const sameFormat = async (target: Target, upstreamStream: boolean, patch: PatchSpec | undefined): Promise<EncodedBody> => {
+    const upstreamModel = spec.modelInUrl ? undefined : target.upstreamModel;
+    if (!offloaded) {
+      const rewritten = spec.passthroughBody?.(obj, target);
+      return pipedBody(raw, rewritten ?? obj, upstreamModel, patch, rewritten !== undefined);
+    }
+    // The hot path: nothing to change, the client's bytes go unparsed.
+    if (!patch && (upstreamModel === undefined || obj['model'] === upstreamModel)) return { body: offloaded.buffer() };
+    const r = await offloaded.prepare({ inbound: fmt, upstream: fmt, upstreamModel: target.upstreamModel, upstreamStream, passthrough: true, modelInUrl: spec.modelInUrl, patch });
+    return { body: r.unchanged ? offloaded.buffer() : bodyOf(r), patchHeaders: r.patchHeaders };
+  };
+
   const prepare = async (target: Target, executor: ProviderExecutor): Promise<Prepared> => {
     const upstreamStream = stream || executor.alwaysStreams === true;
+    const patch = patchSpec(executor.kind, patchContext(target.credential, target.upstreamModel, spec.action, upstreamStream));
     if (executor.format === fmt) {
-      let out: string | Buffer | undefined = spec.passthroughBody?.(offloaded ? offloaded.buffer() : raw, obj, target);
-      if (out === undefined) {
-        if (obj['model'] === target.upstreamModel) out = offloaded ? offloaded.buffer() : raw;
-        else if (offloaded) out = bodyOf(await offloaded.prepare({ inbound: fmt, upstream: fmt, upstreamModel: target.upstreamModel, upstreamStream, assign, passthrough: true }));
-        else out = withModel(raw, obj, target.upstreamModel);
-      }
-      return { body: out, shaper: passthroughShaper(fmt, sse ? 'text/event-stream' : 'application/json'), upstreamStream, upstreamSse: sse };
+      const shaper = passthroughShaper(fmt, sse ? 'text/event-stream' : 'application/json');
+      return { ...(await sameFormat(target, upstreamStream, patch)), shaper, upstreamStream, upstreamSse: sse };
     }
-    let encoded: string | Buffer;
+    let encoded: EncodedBody;
     if (offloaded) {
-      const r = await offloaded.prepare({ inbound: fmt, upstream: executor.format, upstreamModel: target.upstreamModel, upstreamStream, assign, passthrough: false });
-      encoded = bodyOf(r);
+      const r = await offloaded.prepare({ inbound: fmt, upstream: executor.format, upstreamModel: target.upstreamModel, upstreamStream, assign, passthrough: false, patch });
+      encoded = { body: bodyOf(r), patchHeaders: r.patchHeaders };
       ir ??= r.req;
     } else {
       // Decode once per request; a TranslationError (status 400) reaches the client as such.
       ir ??= getCodec(fmt).decodeRequest(assign ? { ...obj, ...assign } : obj);
-      encoded = encodeFor(executor.format, ir, target.upstreamModel, upstreamStream);
+      encoded = encodeFor(executor.format, ir, target.upstreamModel, upstreamStream, patch);
     }
+    // The gateway picks a translated upstream's framing: the executor's.
+    const framing = executor.framing;
     return {
-      body: encoded,
-      shaper: translatedShaper({ inbound: fmt, upstream: executor.format, req: ir!, framing: 'sse', upstreamStreams: upstreamStream && !stream, sse }),
+      ...encoded,
+      shaper: translatedShaper({ inbound: fmt, upstream: executor.format, req: ir!, framing, upstreamStreams: upstreamStream && !stream, sse }),
       upstreamStream,
+      upstreamSse: framing === 'sse',
     };
   };
 
-  await dispatch(rt.config, gw.routing, {
+  const reply = await dispatch(rt.config, gw.routing, {
     ex,
+    body: raw,
     inbound: fmt,
     model,
     stream,
@@ -128,6 +158,7 @@ export async function handleInference(gw: GatewayContext, ex: Exchange, spec: In
     prepare,
     clientHeaders: fmt === 'claude' ? ex.headers : undefined,
   });
+  if (reply && !ex.aborted) sendReply(ex, fmt, reply);
 }
 
 /** Wrap an async handler so nothing it throws can crash the process or hang the client. */
@@ -143,7 +174,7 @@ export function guard(format: FormatName, fn: (ex: Exchange) => Promise<void>): 
       }
       log.error({ err, url: ex.url }, 'request handler failed');
       if (!ex.committed && !ex.aborted) sendError(ex, format, 500, 'internal gateway error');
-      else if (!ex.finished && !ex.aborted) ex.res.close();
+      else ex.close();
     });
   };
 }
@@ -151,10 +182,25 @@ export function guard(format: FormatName, fn: (ex: Exchange) => Promise<void>): 
 /** Model names are client-chosen and end up in logs, metrics and upstream URLs: keep them sane. */
 export const MAX_MODEL_NAME = 256;
 
+/** Control characters and lone surrogates: no model has them, and a lone surrogate makes
+ *  encodeURIComponent throw where a Gemini upstream URL is built (a 500 before this check). */
+export const BAD_MODEL_CHARS = /[\u0000-\u001f\u007f]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+export const BAD_MODEL_MESSAGE = 'The model name contains control characters or unpaired surrogates';
+
 /** Large bodies go to a worker above this size (bytes); CLIPROXY_OFFLOAD_THRESHOLD overrides it. */
 const OFFLOAD_THRESHOLD = Number(process.env['CLIPROXY_OFFLOAD_THRESHOLD'] ?? 1024 * 1024);
 
 function bodyOf(r: PrepareResult): Buffer {
   if (r.error || !r.body) throw Object.assign(new Error(r.error?.message ?? 'translation failed'), { status: r.error?.status ?? 500 });
   return Buffer.from(r.body.buffer, r.body.byteOffset, r.body.byteLength);
+}
+
+/** The whole parsed body of an offloaded request (its peeked scalars if that fails, which it should not). */
+function wholeBody(offloaded: OffloadedBody, peeked: Record<string, unknown>): Record<string, unknown> {
+  try {
+    const v: unknown = JSON.parse(offloaded.buffer().toString('utf8'));
+    return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : peeked;
+  } catch {
+    return peeked;
+  }
 }

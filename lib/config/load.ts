@@ -3,7 +3,8 @@
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import path from 'node:path';
-import { LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import { isMap, isScalar, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import { CONFIG_API_KEY, mergeLegacyKeys, type LegacyAuth } from './legacy-auth.js';
 import { configSchema } from './schema.js';
 import type { Config } from './types.js';
 import { ConfigError, configWhere, walk, type Walk } from './validate.js';
@@ -17,6 +18,7 @@ export interface Loaded {
 
 interface RawConfig extends Omit<Config, 'openaiCompatibility'> {
   generativeLanguageApiKey: string[];
+  legacyAuth: LegacyAuth;
   openaiCompatibility: Array<Config['openaiCompatibility'][number] & { apiKeys: string[] }>;
 }
 
@@ -53,6 +55,14 @@ export function defaultConfig(): Config {
 
 function nodeAt(doc: Document, keys: Array<string | number>): Node | undefined {
   return (doc.getIn(keys, true) as Node | undefined) ?? undefined;
+}
+
+/** The key node of the last of `keys` (for messages about a whole block). */
+function keyNodeAt(doc: Document, keys: string[]): Node | undefined {
+  const parent = keys.length === 1 ? doc.contents : nodeAt(doc, keys.slice(0, -1));
+  if (!isMap(parent)) return undefined;
+  const pair = parent.items.find((p) => isScalar(p.key) && p.key.value === keys[keys.length - 1]);
+  return (pair?.key as Node | undefined) ?? undefined;
 }
 
 function finish(raw: RawConfig, doc: Document, w: Walk): Config {
@@ -114,8 +124,28 @@ function finish(raw: RawConfig, doc: Document, w: Walk): Config {
     return { name: p.name, baseUrl: p.baseUrl, apiKeyEntries: entries, models: p.models, headers: p.headers };
   });
 
-  const { generativeLanguageApiKey: _legacy, ...rest } = raw;
-  return { ...rest, openaiCompatibility: compat, authDir: expandHome(raw.authDir) };
+  // Legacy client keys (auth.providers) join api-keys.
+  let apiKeys = raw.apiKeys;
+  if (doc.has('auth')) {
+    const merged = mergeLegacyKeys(raw.apiKeys, raw.legacyAuth);
+    for (const i of merged.unsupported) {
+      const type = raw.legacyAuth.providers[i]!.type;
+      w.warnings.push(`${configWhere(w, nodeAt(doc, ['auth', 'providers', i]), `auth.providers[${i}]`)}: type ${JSON.stringify(type)} is not supported (only ${JSON.stringify(CONFIG_API_KEY)}); ignored`);
+    }
+    if (raw.legacyAuth.providers.length > 0 && !merged.apiKeys.some((k) => k.length > 0)) {
+      throw new ConfigError(`${configWhere(w, keyNodeAt(doc, ['auth', 'providers']), 'auth.providers')}: the legacy auth block asks for client authentication but gives no key; refusing to run without a client-key check: list the keys under api-keys (or this block's api-keys), or remove the auth block`);
+    }
+    w.warnings.push(
+      `${configWhere(w, keyNodeAt(doc, ['auth']), 'auth')}: legacy block (older CLIProxyAPI): ` +
+        (merged.added > 0
+          ? `its ${merged.added} ${CONFIG_API_KEY} key(s) are accepted as client keys along with api-keys; move them to api-keys and remove the block`
+          : 'it adds no client key; remove it'),
+    );
+    apiKeys = merged.apiKeys;
+  }
+
+  const { generativeLanguageApiKey: _legacy, legacyAuth: _legacyAuth, ...rest } = raw;
+  return { ...rest, apiKeys, openaiCompatibility: compat, authDir: expandHome(raw.authDir) };
 }
 
 export function expandHome(p: string): string {

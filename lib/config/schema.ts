@@ -62,12 +62,40 @@ export const configSchema: Schema = obj(
     port: { key: 'port', schema: { kind: 'int', min: 0, max: 65535 }, default: 8317 },
     'auth-dir': { key: 'authDir', schema: str, default: '~/.cli-proxy-api' },
     'api-keys': { key: 'apiKeys', schema: strList, default: [] },
+    // Legacy (older CLIProxyAPI): client keys as access providers,
+    // `auth: { providers: [{ name, type: config-api-key, api-keys: [...] }] }`.
+    // The keys of config-api-key entries join api-keys on load (lib/config/legacy-auth.ts).
+    // Not kept in the typed Config. Other fields of an entry (config, …) warn.
+    auth: {
+      key: 'legacyAuth',
+      schema: obj(
+        {
+          providers: {
+            key: 'providers',
+            schema: {
+              kind: 'list',
+              of: obj(
+                {
+                  name: { key: 'name', schema: str },
+                  type: { key: 'type', schema: str },
+                  sdk: { key: 'sdk', schema: str },
+                  'api-keys': { key: 'apiKeys', schema: strList },
+                },
+                false,
+              ),
+            },
+          },
+        },
+        false,
+      ),
+    },
     debug: { key: 'debug', schema: bool, default: false },
     'logging-to-file': { key: 'loggingToFile', schema: bool, default: false },
     'usage-statistics-enabled': { key: 'usageStatisticsEnabled', schema: bool, default: false },
     'request-log': { key: 'requestLog', schema: bool, default: false },
     'proxy-url': { key: 'proxyUrl', schema: str, default: '' },
     'request-retry': { key: 'requestRetry', schema: { kind: 'int', min: 0, max: 100 }, default: 3 },
+    'max-retry-interval': { key: 'maxRetryInterval', schema: { kind: 'int', min: 0, max: 3600 }, default: 30 },
     // Additions: request body cap and SSE keep-alive interval.
     'max-body-size': { key: 'maxBodySize', schema: { kind: 'size' }, default: DEFAULT_MAX_BODY },
     'stream-keepalive-seconds': { key: 'streamKeepAliveSeconds', schema: { kind: 'int', min: 0, max: 3600 }, default: 15 },

@@ -95,6 +95,8 @@ export interface Config {
   requestLog: boolean;
   proxyUrl: string;
   requestRetry: number;
+  /** Seconds a request may wait in total for a cooling credential (0: never waits). */
+  maxRetryInterval: number;
   maxBodySize: number;
   streamKeepAliveSeconds: number;
   disableCooling: boolean;

@@ -2,17 +2,19 @@
 // inbound request, every upstream request and response (one per attempt),
 // and the final response, with secret headers and URL keys masked.
 //
-// Only requests that went upstream are written: refusals (bad key, bad JSON,
-// unknown model, too large) would let anyone fill the disk. The folder is
-// capped by request-log-max-files and request-log-max-size, oldest out first,
-// through an index kept in memory (one readdir when the folder is first used).
+// It is an interceptor around the upstream send (RequestLog.intercept): the
+// first upstream call of a request opens its entry, which travels on the
+// request context and watches the exchange's response. So only requests
+// that went upstream are written: refusals (bad key, bad JSON, unknown
+// model, too large) would let anyone fill the disk. The folder is capped by
+// request-log-max-files and request-log-max-size, oldest out first, through
+// an index kept in memory (one readdir when the folder is first used).
 import { chmod, mkdir, readdir, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Config } from '../config/types.js';
-import type { GatewayContext } from '../runtime.js';
-import { callUpstream, type UpstreamRequest } from '../providers/upstream.js';
-import type { Route } from '../server/app.js';
+import type { UpstreamRequest, UpstreamSink } from '../providers/upstream.js';
 import type { Exchange } from '../server/exchange.js';
+import type { RequestContext, UpstreamInterceptor, UpstreamLog } from '../routing/types.js';
 import { log, mask } from './logger.js';
 
 /** Bytes kept per body section; the rest is cut with a marker. */
@@ -94,9 +96,8 @@ interface Upstream {
   error?: string;
 }
 
-const entries = new WeakMap<Exchange, RequestLogEntry>();
-
-export class RequestLogEntry {
+/** One request's log file: the exchange's request and response, and every upstream call between. */
+export class RequestLogEntry implements UpstreamLog {
   private readonly started = new Date();
   private readonly body = new Section();
   private readonly upstreams: Upstream[] = [];
@@ -107,46 +108,41 @@ export class RequestLogEntry {
 
   constructor(
     private readonly ex: Exchange,
+    requestBody: Buffer,
     private readonly folder: RequestLogFolder,
     private readonly limits: RequestLogLimits,
   ) {
-    entries.set(ex, this);
-    ex.tap = {
-      requestBody: (b) => this.body.add(b),
+    this.body.add(requestBody);
+    ex.tap({
       response: (status, headers, chunk, done) => {
         this.status ??= status;
         this.headers ??= headers;
         this.response.add(chunk);
         if (done) this.write();
       },
-    };
+    });
     ex.onAbort(() => this.write('client disconnected'));
   }
 
-  /** Record an upstream attempt and see its answer (wraps the transport). */
-  upstream(req: UpstreamRequest): UpstreamRequest {
+  /** Record an upstream call: returns the sink that sees its answer on the way. */
+  record(req: UpstreamRequest, sink: UpstreamSink): UpstreamSink {
     const rec: Upstream = { request: req, body: new Section() };
     this.upstreams.push(rec);
-    const transport = req.transport ?? callUpstream;
     return {
-      ...req,
-      transport: (_r, sink) =>
-        transport(req, {
-          onStart(status, headers) {
-            rec.status = status;
-            rec.headers = headers;
-            sink.onStart(status, headers);
-          },
-          onData(chunk) {
-            rec.body.add(chunk);
-            sink.onData(chunk);
-          },
-          onEnd: () => sink.onEnd(),
-          onError(err) {
-            rec.error = err.message;
-            sink.onError(err);
-          },
-        }),
+      onStart(status, headers) {
+        rec.status = status;
+        rec.headers = headers;
+        sink.onStart(status, headers);
+      },
+      onData(chunk) {
+        rec.body.add(chunk);
+        sink.onData(chunk);
+      },
+      onEnd: () => sink.onEnd(),
+      onError(err) {
+        rec.error = err.message;
+        sink.onError(err);
+      },
     };
   }
 
@@ -317,14 +313,6 @@ function logOrder(name: string): string | undefined {
   return m ? `${m[1]}-${m[2]}|${name}` : undefined;
 }
 
-const folders = new WeakMap<object, RequestLogFolder>();
-
-function folderOf(owner: object, dir: string): RequestLogFolder {
-  let f = folders.get(owner);
-  if (!f || f.dir !== dir) folders.set(owner, (f = new RequestLogFolder(dir)));
-  return f;
-}
-
 let seq = 0;
 export function requestLogName(url: string, at: Date): string {
   const base = url.split('?')[0]!.replace(/^\/+/, '').replace(/[/:<>"|?*\s\\]+/g, '-').replace(/-+/g, '-').replace(/^-|-$/g, '') || 'root';
@@ -333,20 +321,28 @@ export function requestLogName(url: string, at: Date): string {
   return `${base}-${stamp}-${String(seq).padStart(6, '0')}.log`;
 }
 
-/** The upstream request to send: wrapped for the request log when the exchange has one. */
-export function tapUpstream(ex: Exchange, req: UpstreamRequest): UpstreamRequest {
-  return entries.get(ex)?.upstream(req) ?? req;
-}
+/** The request log of one gateway: its folder, and the interceptor that opens an entry per request. */
+export class RequestLog {
+  private folder?: RequestLogFolder;
 
-/** Wrap inference routes: while request-log is on, each request that goes upstream gets a log file. */
-export function withRequestLog(gw: GatewayContext, routes: Route[]): Route[] {
-  return routes.map((r) => ({
-    ...r,
-    handler: (ex: Exchange) => {
-      const m = gw.management;
-      const cfg = gw.runtime().config;
-      if (m && cfg.requestLog) new RequestLogEntry(ex, folderOf(m, m.logDir), cfg);
-      r.handler(ex);
-    },
-  }));
+  constructor(
+    private readonly dir: string,
+    /** The live config: request-log may be switched on and off while running. */
+    private readonly config: () => Pick<Config, 'requestLog'> & RequestLogLimits,
+  ) {}
+
+  /** The entry for a request about to go upstream, while request-log is on. */
+  open(ctx: RequestContext): RequestLogEntry | undefined {
+    const cfg = this.config();
+    if (!cfg.requestLog) return undefined;
+    this.folder ??= new RequestLogFolder(this.dir);
+    return new RequestLogEntry(ctx.ex, ctx.body, this.folder, cfg);
+  }
+
+  /** Around the upstream send: each call of a logged request is recorded in its entry. */
+  readonly intercept: UpstreamInterceptor = (next) => (ctx, req, sink) => {
+    let entry = ctx.log;
+    if (!entry && (entry = this.open(ctx))) ctx.log = entry;
+    return next(ctx, req, entry ? entry.record(req, sink) : sink);
+  };
 }

@@ -2,11 +2,11 @@
 // read), then a table of handlers keyed by "METHOD /path". Also
 // /management.html and /metrics (access by the `metrics` setting).
 import { log } from '../logging/logger.js';
-import type { GatewayContext } from '../runtime.js';
 import type { Route } from '../server/app.js';
 import { BodyTooLarge, readBody } from '../server/body.js';
 import type { Exchange } from '../server/exchange.js';
 import type { AccessDecision, Refusal } from './access.js';
+import type { Ctx, Handler, Register } from './handlers/context.js';
 import { registerAuthFiles } from './handlers/auth-files.js';
 import { registerBasics } from './handlers/basics.js';
 import { registerLists } from './handlers/lists.js';
@@ -18,23 +18,6 @@ import type { Management } from './service.js';
 export const BASE = '/v0/management';
 /** Config files and token files are small: cap what an unauthenticated client can make us buffer. */
 const MAX_BODY = 10 * 1024 * 1024;
-
-/** What a handler works with. */
-export interface Ctx {
-  m: Management;
-  ex: Exchange;
-  /** The raw request body. */
-  body(): Promise<Buffer>;
-  /** The body as JSON, or undefined when it is not JSON. */
-  json(): Promise<unknown>;
-  query(name: string): string | undefined;
-  reply(status: number, body: unknown): void;
-  /** 200 {"status":"ok"} */
-  ok(extra?: Record<string, unknown>): void;
-}
-
-export type Handler = (c: Ctx) => Promise<void> | void;
-export type Register = (method: 'GET' | 'PUT' | 'PATCH' | 'POST' | 'DELETE', path: string, handler: Handler) => void;
 
 const table = new Map<string, Handler>();
 const add: Register = (method, path, handler) => table.set(`${method} ${path}`, handler);
@@ -106,9 +89,7 @@ async function handle(m: Management, ex: Exchange, access: Promise<AccessDecisio
  * Pausing needs the native uWS build; on the JS fallback the wait is still
  * bounded by MAX_WAITING × MAX_BODY.
  */
-function api(gw: GatewayContext, ex: Exchange): void {
-  const m = gw.management;
-  if (!m) return notFound(ex);
+function api(m: Management, ex: Exchange): void {
   const gate = m.access.gate(m.client(ex), m.config().remoteManagement);
   let access: Promise<AccessDecision>;
   if ('pending' in gate) {
@@ -143,9 +124,7 @@ function api(gw: GatewayContext, ex: Exchange): void {
  * the management key (Bearer or X-Management-Key); their failures count
  * toward the same ban.
  */
-function metrics(gw: GatewayContext, ex: Exchange): void {
-  const m = gw.management;
-  if (!m) return notFound(ex);
+function metrics(m: Management, ex: Exchange): void {
   const serve = () =>
     m.metrics.text().then(
       (text) => ex.send(200, text, { 'content-type': m.metrics.contentType, 'cache-control': 'no-store' }),
@@ -168,10 +147,10 @@ function metrics(gw: GatewayContext, ex: Exchange): void {
   else decided(gate);
 }
 
-export function managementRoutes(gw: GatewayContext): Route[] {
+export function managementRoutes(m: Management): Route[] {
   return [
-    { method: 'any', path: `${BASE}/*`, handler: (ex) => api(gw, ex) },
-    { method: 'get', path: '/management.html', handler: (ex) => (gw.management ? servePanel(gw.management, ex) : notFound(ex)) },
-    { method: 'get', path: '/metrics', handler: (ex) => metrics(gw, ex) },
+    { method: 'any', path: `${BASE}/*`, handler: (ex) => api(m, ex) },
+    { method: 'get', path: '/management.html', handler: (ex) => servePanel(m, ex) },
+    { method: 'get', path: '/metrics', handler: (ex) => metrics(m, ex) },
   ];
 }

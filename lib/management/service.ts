@@ -5,7 +5,7 @@ import type { Config } from '../config/types.js';
 import { ConfigStore, type WriteOps } from '../config/writeback.js';
 import { FileLogging, type FileLogOptions } from '../logging/file.js';
 import { log } from '../logging/logger.js';
-import type { RequestRecord } from '../routing/dispatch.js';
+import type { RequestObserver, RequestRecord } from '../routing/types.js';
 import type { Exchange } from '../server/exchange.js';
 import { GatewayMetrics } from '../usage/metrics.js';
 import { routeOf, UsageStats } from '../usage/stats.js';
@@ -38,7 +38,7 @@ export interface ManagementOptions {
   peer?: (ex: Exchange) => { ip: string; local: boolean };
 }
 
-export class Management {
+export class Management implements RequestObserver {
   readonly store: ConfigStore;
   readonly access: ManagementAccess;
   readonly usage: UsageStats;
@@ -89,7 +89,7 @@ export class Management {
     this.authFiles = state;
   }
 
-  /** Every finished inference request (RoutingServices.observe). */
+  /** Every finished inference request. */
   observe(rec: RequestRecord): void {
     const r = { ...rec, api: routeOf(rec.api) };
     // Piped (same-format) answers are parsed for usage only when statistics are on.
@@ -98,6 +98,11 @@ export class Management {
     this.metrics.observe(r, usage);
     if (!enabled) return;
     this.usage.record({ api: r.api, model: r.model, ok: r.ok, source: r.credentialLabel, usage });
+  }
+
+  /** A streamed answer started; the returned function ends it. */
+  streamStarted(provider: string, model: string): () => void {
+    return this.metrics.streamStarted(provider, model);
   }
 
   /** A config went live (start-up, hand edit, or API change). */

@@ -3,35 +3,12 @@
 // reaches the client before the first upstream byte of a 2xx answer, so a
 // failed try leaves the client untouched.
 import { StringDecoder } from 'node:string_decoder';
-import type { IRUsage } from '../../pipelines/ir.js';
-import type { Exchange, StreamWriter } from '../server/exchange.js';
-import { callUpstream, type UpstreamRequest } from '../providers/upstream.js';
-import { tapUpstream } from '../logging/request-log.js';
+import type { StreamWriter } from '../server/exchange.js';
+import type { UpstreamRequest } from '../providers/upstream.js';
+import type { AttemptResult, RequestContext, ResponseShaper, UpstreamSend } from './types.js';
 
-/** How an upstream answer becomes the client's answer (passthrough or translated). */
-export interface ResponseShaper {
-  /** Content type of the streamed answer. */
-  streamContentType: string;
-  /** Whether the client stream is SSE (keep-alive comments allowed). */
-  sse: boolean;
-  /** Upstream stream bytes → client bytes (may be empty). */
-  chunk(data: Buffer): string | Buffer;
-  /** Upstream ended cleanly: the client stream's closing bytes. */
-  end(): string | Buffer;
-  /** Upstream broke mid-stream: a final error event in the client's format. */
-  streamError(message: string): string;
-  /** Token usage the answer reported, once it is complete (undefined when
-   *  unknown). With parse=false only what is known without parsing the answer. */
-  usage?(parse?: boolean): IRUsage | undefined;
-  /** A whole non-stream upstream body → client status and body. */
-  whole(status: number, body: Buffer, contentType: string | undefined): { status: number; body: string | Buffer; contentType: string };
-}
-
-export type AttemptResult =
-  | { kind: 'done'; status: number; streamFailed?: boolean }
-  | { kind: 'aborted' }
-  | { kind: 'http-error'; status: number; body: string; headers: Record<string, string | string[] | undefined> }
-  | { kind: 'network-error'; message: string; /** The credential itself vanished (a relay socket closed). */ gone?: boolean };
+// The shapers (passthrough.ts, translate.ts) name their contract from here.
+export type { ResponseShaper } from './types.js';
 
 export const MAX_ERROR_BODY = 64 * 1024;
 
@@ -75,16 +52,18 @@ export class ErrorBodyBuffer {
 }
 
 export interface AttemptOptions {
-  ex: Exchange;
+  ctx: RequestContext;
   request: UpstreamRequest;
-  stream: boolean;
+  /** The upstream send with the gateway's interceptors. */
+  send: UpstreamSend;
   shaper: ResponseShaper;
   keepAliveMs: number;
   /** Called once with the upstream status when the answer is committed. */
   onCommit?: (status: number) => void;
 }
 
-export function runAttempt({ ex, request, stream, shaper, keepAliveMs, onCommit }: AttemptOptions): Promise<AttemptResult> {
+export function runAttempt({ ctx, request, send, shaper, keepAliveMs, onCommit }: AttemptOptions): Promise<AttemptResult> {
+  const { ex, stream } = ctx;
   return new Promise((resolve) => {
     let status = 0;
     let contentType: string | undefined;
@@ -124,8 +103,7 @@ export function runAttempt({ ex, request, stream, shaper, keepAliveMs, onCommit 
       }
     };
 
-    const upstream = tapUpstream(ex, request);
-    const call = (upstream.transport ?? callUpstream)(upstream, {
+    const call = send(ctx, request, {
       onStart(s, headers) {
         status = s;
         upstreamHeaders = headers;

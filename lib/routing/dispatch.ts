@@ -1,225 +1,208 @@
 // Run one client request over the credentials that serve its model: pick,
-// try, and on a retryable failure rotate to the next credential — only ever
-// before the first byte went to the client.
-import type { FormatName, IRUsage } from '../../pipelines/ir.js';
-import { sendError, sendUpstreamError } from '../api/errors.js';
+// try, and on a failure do what the policy (policy.ts) decides — only ever
+// before the first byte went to the client. What is answered when nothing
+// served comes back as a Reply for the api stage to write in its format.
+import type { FormatName } from '../../pipelines/ir.js';
 import type { Config } from '../config/types.js';
 import { log } from '../logging/logger.js';
-import type { ProviderExecutor, UpstreamAction } from '../providers/executor.js';
 import { executorFor } from '../providers/index.js';
 import type { Exchange } from '../server/exchange.js';
-import { runAttempt, type AttemptResult, type ResponseShaper } from './attempt.js';
-import type { Cooldowns } from './cooldown.js';
-import type { Credential } from './credentials.js';
-import { previewFallbacks } from './quota.js';
+import { runAttempt } from './attempt.js';
+import { classify, cooldownWait, finalReply, replyStatus, type Decision } from './policy.js';
 import type { Target } from './registry.js';
-import { resetHintMs } from './reset-hints.js';
-import type { Selector } from './selector.js';
+import type { AttemptFailure, AttemptResult, Prepared, Reply, RequestContext, ResponseShaper, RoutingServices } from './types.js';
 
-/** Statuses that move a request on to the next credential (request-retry). */
-const RETRY_STATUS = new Set([403, 408, 500, 502, 503, 504]);
+/** Timers may fire a little before the clock the cooldowns read has moved on. */
+const COOLDOWN_SLACK_MS = 20;
 
-/** How long an account fault (401, 402, a banned OAuth account's 403) keeps a credential out. */
-const SUSPEND_MS = 30 * 60_000;
-
-export interface RoutingServices {
-  selector: Selector;
-  cooldowns: Cooldowns;
-  /** Hears account faults (the auth store refreshes a token after a 401). */
-  onCredentialFailure?: (credential: Credential, status: number) => void;
-  /** Hears every finished request (usage statistics, metrics). */
-  observe?: (record: RequestRecord) => void;
-  /** A streamed answer started going out; the returned function is called when it ends. */
-  streamStarted?: (provider: string, model: string) => () => void;
-}
-
-export interface RequestRecord {
-  /** "POST /v1/chat/completions" */
-  api: string;
-  model: string;
-  provider?: string;
-  credentialId?: string;
-  credentialLabel?: string;
-  status: number;
-  ok: boolean;
-  stream: boolean;
-  latencyMs: number;
-  /** Reads the answer's token usage; parse=false returns only what is known
-   *  without parsing a piped answer (cheap, for metrics). */
-  usage: (parse?: boolean) => IRUsage | undefined;
-}
-
-/** What the API layer hands to the dispatcher. */
-export interface RoutedRequest {
-  ex: Exchange;
-  inbound: FormatName;
-  model: string;
-  stream: boolean;
-  action: UpstreamAction;
-  targets: Target[];
-  /** Encode the upstream body for this target and its upstream's format. */
-  prepare(target: Target, executor: ProviderExecutor): Prepared | Promise<Prepared>;
-  /** Client headers an upstream may honour (anthropic-beta, anthropic-version). */
-  clientHeaders?: Record<string, string>;
-}
-
-export interface Prepared {
-  body: string | Buffer;
-  shaper: ResponseShaper;
-  /** Ask the upstream for a stream (true for streaming clients and always-streaming upstreams). */
-  upstreamStream: boolean;
-  /** Gemini upstreams: SSE (alt=sse) or a JSON array stream. Default SSE. */
-  upstreamSse?: boolean;
-}
-
-export async function dispatch(cfg: Config, svc: RoutingServices, rr: RoutedRequest): Promise<void> {
-  const { ex, targets, model } = rr;
-  const tried = new Set<string>();
+export async function dispatch(cfg: Config, svc: RoutingServices, ctx: RequestContext): Promise<Reply | undefined> {
+  const { ex, targets, model } = ctx;
+  ex.beginDispatch();
   const cooling = !cfg.disableCooling;
-  let retriesLeft = cfg.requestRetry;
-  let last: AttemptResult | undefined;
-  let lastFormat: FormatName = rr.inbound;
-  let lastTarget: Target | undefined;
-  /** A quota fallback on the same credential (a preview model) to try before rotating. */
-  let fallback: Target | undefined;
+  const tried = new Set<string>();
   const triedModels = new Set<string>();
+  const pick = () => svc.selector.pick(model, targets, tried, cfg.routing.strategy, cooling);
+  let retriesLeft = cfg.requestRetry;
+  let sameRetries = 0;
+  let waitedMs = 0;
+  let last: AttemptFailure | undefined;
+  let lastFormat: FormatName = ctx.inbound;
+  let lastTarget: Target | undefined;
+  let target = pick();
 
   for (;;) {
-    if (ex.aborted) return;
-    const target = fallback ?? svc.selector.pick(model, targets, tried, cfg.routing.strategy, cooling);
-    fallback = undefined;
-    if (!target) break;
+    if (ex.aborted) return finished(svc, ctx, 499, lastTarget);
+    if (!target) {
+      // Every credential is tried, cooling or out: wait for the soonest when the policy allows.
+      const wait = cooldownWait(cooling ? svc.selector.soonestReset(targets) : 0, waitedMs, retriesLeft, cfg);
+      if (wait === undefined) break;
+      log.info({ model, waitMs: wait }, 'every credential is cooling down: waiting for the soonest');
+      await pause(ex, wait + COOLDOWN_SLACK_MS);
+      waitedMs += wait;
+      retriesLeft--;
+      tried.clear(); // a new round
+      target = pick();
+      continue;
+    }
     const cred = target.credential;
     lastTarget = target;
     tried.add(cred.id);
     triedModels.add(`${cred.id}|${target.upstreamModel}`);
-    const executor = executorFor(cred.provider);
-    if (!executor) {
-      log.error({ provider: cred.provider }, 'no executor for provider');
+    const tryResult = await tryTarget(cfg, svc, ctx, target);
+    if (tryResult === undefined) {
+      target = pick(); // no executor for the provider (logged)
       continue;
     }
-    let prepared: Prepared;
-    try {
-      prepared = await rr.prepare(target, executor);
-    } catch (err) {
-      const status = (err as { status?: number }).status ?? 500;
-      if (ex.aborted) return;
-      return sendError(ex, rr.inbound, status, (err as Error).message);
-    }
-    const request = executor.buildRequest({
-      credential: cred,
-      upstreamModel: target.upstreamModel,
-      body: prepared.body,
-      stream: prepared.upstreamStream,
-      upstreamSse: prepared.upstreamSse,
-      action: rr.action,
-      clientHeaders: rr.clientHeaders,
-    });
-    let streamEnded: (() => void) | undefined;
-    const result = await runAttempt({
-      ex,
-      request,
-      stream: rr.stream,
-      shaper: prepared.shaper,
-      keepAliveMs: cfg.streamKeepAliveSeconds * 1000,
-      onCommit: rr.stream && svc.streamStarted ? () => (streamEnded = svc.streamStarted!(cred.provider, rr.model)) : undefined,
-    });
-    streamEnded?.();
-    if (result.kind === 'aborted') return observe(svc, rr, 499, target, undefined);
-    if (result.kind === 'done') return observe(svc, rr, result.streamFailed ? 502 : result.status, target, prepared.shaper);
+    if ('kind' in tryResult) return ex.aborted ? undefined : tryResult; // the body could not be prepared
+    const { result, format, shaper } = tryResult;
+    if (result.kind === 'aborted') return finished(svc, ctx, 499, target);
+    if (result.kind === 'done') return finished(svc, ctx, result.streamFailed ? 502 : result.status, target, shaper);
     last = result;
-    lastFormat = executor.format;
+    lastFormat = format;
 
-    if (result.kind === 'http-error' && result.status === 429) {
-      if (cooling) {
-        const until = svc.cooldowns.cool(cred.id, target.upstreamModel, resetHintMs(executor.format, result.headers, result.body, svc.cooldowns.now()));
-        log.info({ credential: cred.label, model: target.upstreamModel, until: new Date(until).toISOString() }, 'credential cooling down after 429');
-      }
-      // switch-project off: the account's other projects sit this request out.
-      if (!cfg.quotaExceeded.switchProject && cred.group) for (const t of targets) if (t.credential.group === cred.group) tried.add(t.credential.id);
-      // switch-preview-model: the same account may still have quota on a preview variant.
-      if (cfg.quotaExceeded.switchPreviewModel && (cred.provider === 'gemini' || cred.provider === 'gemini-cli')) {
-        const next = previewFallbacks(target.upstreamModel).find(
-          (m) => !triedModels.has(`${cred.id}|${m}`) && !(cooling && svc.cooldowns.remaining(cred.id, m) > 0),
-        );
-        if (next) fallback = { credential: cred, upstreamModel: next };
-      }
-      continue; // a rate-limited key says nothing about the others: rotate freely
-    }
-    if (result.kind === 'http-error' && (result.status === 401 || result.status === 402)) {
-      // The account itself is at fault (bad or expired token, unpaid): out of rotation
-      // until its token is refreshed or its file or config changes; rotate freely.
-      svc.cooldowns.suspend(cred.id, SUSPEND_MS, result.status === 401 ? 'unauthorized' : 'payment required');
-      log.warn({ credential: cred.label, status: result.status }, 'credential suspended after an account error');
-      svc.onCredentialFailure?.(cred, result.status);
-      continue;
-    }
-    if (result.kind === 'http-error' && result.status === 403 && cred.accessToken) {
-      // An OAuth account refused a model (banned, no access): keep it off that model for a while.
-      svc.cooldowns.suspend(cred.id, SUSPEND_MS, 'forbidden', target.upstreamModel);
-      svc.onCredentialFailure?.(cred, 403);
-    }
-    if (result.kind === 'network-error' && result.gone) {
-      log.warn({ credential: cred.label, model: target.upstreamModel, error: result.message }, 'credential went away, trying next credential');
-      continue; // the credential no longer exists (relay socket closed): nothing reached the client, rotate freely
-    }
-    const retryable = result.kind === 'network-error' || RETRY_STATUS.has(result.status);
-    log.warn(
-      { credential: cred.label, model: target.upstreamModel, status: result.kind === 'http-error' ? result.status : undefined, error: result.kind === 'network-error' ? result.message : undefined },
-      retryable && retriesLeft > 0 ? 'upstream failed, trying next credential' : 'upstream failed',
+    const decision = classify(
+      {
+        outcome: result,
+        credential: cred,
+        model: target.upstreamModel,
+        format,
+        retriesLeft,
+        sameRetries,
+        ...alternatives(svc, targets, tried, cred.id, cooling),
+        fresh: (m) => !triedModels.has(`${cred.id}|${m}`) && !(cooling && svc.cooldowns.remaining(cred.id, m) > 0),
+        now: svc.cooldowns.now(),
+      },
+      cfg,
     );
-    if (!retryable || retriesLeft <= 0) break;
-    retriesLeft--;
+    recordDecision(svc, target, result, decision);
+    if (decision.benchGroup) for (const t of targets) if (t.credential.group === decision.benchGroup) tried.add(t.credential.id);
+    if (decision.spendsRetry) retriesLeft--;
+    const next = decision.next;
+    if (next.kind === 'stop') break;
+    if (next.kind === 'retry') {
+      sameRetries++;
+      await pause(ex, next.delayMs);
+    } else {
+      target = next.kind === 'fallback' ? { credential: cred, upstreamModel: next.model } : pick();
+    }
   }
 
-  if (ex.aborted) return observe(svc, rr, 499, lastTarget, undefined);
-  let status: number;
-  if (last?.kind === 'http-error' && !(last.status === 429 && cooling && svc.selector.soonestReset(targets) > 0)) {
-    status = last.status;
-    sendUpstreamError(ex, rr.inbound, last.status, last.body, lastFormat);
-  } else if (last?.kind === 'network-error') {
-    status = 502;
-    sendError(ex, rr.inbound, 502, `upstream unreachable: ${last.message}`);
-  } else {
-    const waitMs = svc.selector.soonestReset(targets);
-    status = waitMs > 0 ? 429 : 503;
-    if (waitMs > 0) sendCooldown(ex, model, waitMs, svc.cooldowns.now());
-    else sendError(ex, rr.inbound, 503, `no available credential for model ${model}`);
-  }
-  observe(svc, rr, status, lastTarget, undefined);
+  if (ex.aborted) return finished(svc, ctx, 499, lastTarget);
+  const reply = finalReply(last, lastFormat, cooling ? svc.selector.soonestReset(targets) : 0, model, svc.cooldowns.now());
+  finished(svc, ctx, replyStatus(reply), lastTarget);
+  return reply;
 }
 
-function observe(svc: RoutingServices, rr: RoutedRequest, status: number, target: Target | undefined, shaper: ResponseShaper | undefined): void {
-  if (!svc.observe) return;
-  const path = rr.ex.url;
-  svc.observe({
-    api: `${rr.ex.method} ${path}`,
-    model: rr.model,
+/** One try of one target: its body, its upstream request, its answer. undefined: no executor. */
+async function tryTarget(
+  cfg: Config,
+  svc: RoutingServices,
+  ctx: RequestContext,
+  target: Target,
+): Promise<{ result: AttemptResult; format: FormatName; shaper: ResponseShaper } | Reply | undefined> {
+  const cred = target.credential;
+  const executor = executorFor(cred.provider);
+  if (!executor) {
+    log.error({ provider: cred.provider }, 'no executor for provider');
+    return undefined;
+  }
+  let prepared: Prepared;
+  try {
+    prepared = await ctx.prepare(target, executor);
+  } catch (err) {
+    return { kind: 'error', status: (err as { status?: number }).status ?? 500, message: (err as Error).message };
+  }
+  const request = executor.buildRequest({
+    credential: cred,
+    upstreamModel: target.upstreamModel,
+    body: prepared.body,
+    stream: prepared.upstreamStream,
+    upstreamSse: prepared.upstreamSse,
+    action: ctx.action,
+    clientHeaders: ctx.clientHeaders,
+    patchHeaders: prepared.patchHeaders,
+  });
+  let streamEnded: (() => void) | undefined;
+  const observer = svc.observer;
+  const result = await runAttempt({
+    ctx,
+    request,
+    send: svc.send,
+    shaper: prepared.shaper,
+    keepAliveMs: cfg.streamKeepAliveSeconds * 1000,
+    onCommit: ctx.stream && observer ? () => (streamEnded = observer.streamStarted(cred.provider, ctx.model)) : undefined,
+  });
+  streamEnded?.();
+  return { result, format: executor.format, shaper: prepared.shaper };
+}
+
+/** Whether another credential could take the request: one not tried yet, or any at all. */
+function alternatives(svc: RoutingServices, targets: Target[], tried: ReadonlySet<string>, current: string, cooling: boolean): { canRotate: boolean; alone: boolean } {
+  let canRotate = false;
+  let alone = true;
+  for (const t of targets) {
+    const id = t.credential.id;
+    if (id === current || !svc.selector.usable(t, cooling)) continue;
+    alone = false;
+    if (!tried.has(id)) canRotate = true;
+  }
+  return { canRotate, alone };
+}
+
+/** Carry out what the decision records (cooldown, suspension, word to the source), and log it. */
+function recordDecision(svc: RoutingServices, target: Target, failure: AttemptFailure, d: Decision): void {
+  const cred = target.credential;
+  const status = failure.kind === 'http-error' ? failure.status : undefined;
+  if (d.cool) {
+    const until = svc.cooldowns.cool(cred.id, d.cool.model, d.cool.ms);
+    log.info({ credential: cred.label, model: d.cool.model, until: new Date(until).toISOString() }, 'credential cooling down after 429');
+  }
+  if (d.suspend) {
+    svc.cooldowns.suspend(cred.id, d.suspend.ms, d.suspend.reason, d.suspend.model);
+    log.warn({ credential: cred.label, model: d.suspend.model, status }, `credential suspended: ${d.suspend.reason}`);
+  }
+  if (d.notify !== undefined) svc.feedback?.(cred, d.notify);
+  if (status === 429) return; // logged with its cooldown
+  const what = { credential: cred.label, model: target.upstreamModel, status, error: failure.kind === 'network-error' ? failure.message : undefined };
+  log.warn(what, NEXT_TEXT[d.next.kind]);
+}
+
+const NEXT_TEXT: Record<Decision['next']['kind'], string> = {
+  rotate: 'upstream failed, trying the next credential',
+  retry: 'upstream failed, retrying the same credential',
+  fallback: 'upstream failed, trying a fallback model on the same credential',
+  stop: 'upstream failed',
+};
+
+function finished(svc: RoutingServices, ctx: RequestContext, status: number, target: Target | undefined, shaper?: ResponseShaper): undefined {
+  const observer = svc.observer;
+  if (!observer) return undefined;
+  const ex = ctx.ex;
+  observer.observe({
+    api: `${ex.method} ${ex.url}`,
+    model: ctx.model,
     provider: target?.credential.provider,
     credentialId: target?.credential.id,
     credentialLabel: target?.credential.label,
     status,
     ok: status >= 200 && status < 400,
-    stream: rr.stream,
-    latencyMs: performance.now() - rr.ex.startedAt,
+    stream: ctx.stream,
+    latencyMs: performance.now() - ex.startedAt,
     usage: (parse = true) => shaper?.usage?.(parse),
   });
+  return undefined;
 }
 
-function sendCooldown(ex: Exchange, model: string, waitMs: number, now: number): void {
-  const seconds = Math.max(1, Math.ceil(waitMs / 1000));
-  const reset = new Date(now + waitMs).toISOString();
-  ex.json(
-    429,
-    {
-      error: {
-        code: 'model_cooldown',
-        message: `All credentials for model ${model} are cooling down; retry after ${seconds}s`,
-        model,
-        reset_time: reset,
-        reset_seconds: seconds,
-      },
-    },
-    { 'retry-after': String(seconds) },
-  );
+/** Wait `ms`, or less if the client goes away. */
+function pause(ex: Exchange, ms: number): Promise<void> {
+  if (ex.aborted) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      off();
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    const off = ex.onAbort(done);
+  });
 }

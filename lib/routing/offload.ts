@@ -2,8 +2,8 @@
 // 10 MB image-laden request does not stall every other client's stream.
 // Below the threshold the hop costs more than it saves (see bench/offload.ts).
 import { Piscina } from 'piscina';
-import type { FormatName, IRRequest } from '../../pipelines/ir.js';
-import type { PeekResult, PrepareResult } from '../../workers/translate.js';
+import type { IRRequest } from '../../pipelines/ir.js';
+import type { PeekResult, PrepareResult, PrepareTask } from '../../workers/translate.js';
 import { log } from '../logging/logger.js';
 
 export const DEFAULT_OFFLOAD_THRESHOLD = 1024 * 1024;
@@ -54,7 +54,8 @@ export class OffloadedBody {
     return r;
   }
 
-  async prepare(o: { inbound: FormatName; upstream: FormatName; upstreamModel: string; upstreamStream: boolean; assign?: Record<string, unknown>; passthrough: boolean }): Promise<PrepareResult & { req?: IRRequest }> {
+  /** Parse, translate or re-model, patch for the credential and serialise, in the worker. */
+  async prepare(o: Omit<PrepareTask, 'op' | 'raw'>): Promise<PrepareResult & { req?: IRRequest }> {
     const r = (await getPool().run({ op: 'prepare', raw: this.raw, ...o }, { transferList: [this.raw.buffer as ArrayBuffer] })) as PrepareResult;
     this.raw = r.raw;
     return r;

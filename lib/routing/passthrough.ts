@@ -1,9 +1,15 @@
-// Same format in and out: the request only gets the upstream model name, and
-// the answer's bytes go to the client untouched — no parse of the stream.
+// Same format in and out: the request only gets the upstream model name (and
+// the credential's patch, if its executor has one), and the answer's bytes go
+// to the client untouched — no parse of the stream.
 // Usage is read afterwards, only when asked for, from the first and last
-// bytes the stream carried (usage lives at a stream's start and end).
+// bytes the stream carried (usage lives at a stream's start and end). The
+// same last bytes tell, once at the end, whether the upstream reached its end
+// marker: a stream cut short gets the format's error rather than ending as if
+// whole (pipelines/stream-end.ts).
 import { createFramer, decodeStreamBody, foldEvents, getCodec } from '../../pipelines/index.js';
 import type { FormatName, IREvent, IRUsage } from '../../pipelines/ir.js';
+import { pipedStreamEnd, pipedStreamEnded, pipedStreamError, type StreamTail } from '../../pipelines/stream-end.js';
+import { sameFormatBody, type EncodedBody, type PatchSpec } from '../providers/patches.js';
 import type { ResponseShaper } from './attempt.js';
 
 const EMPTY = Buffer.alloc(0);
@@ -17,7 +23,10 @@ export function passthroughShaper(format: FormatName, streamContentType = 'text/
   let headSize = 0;
   let tail: Buffer[] = [];
   let tailSize = 0;
+  let trimmed = false;
   let whole: Buffer | undefined;
+  /** The stream's last bytes: all of it while nothing was let go. */
+  const last = (): StreamTail => (trimmed ? { chunks: tail, partial: true } : { chunks: tail.length ? head.concat(tail) : head, partial: false });
   return {
     streamContentType,
     sse,
@@ -28,12 +37,19 @@ export function passthroughShaper(format: FormatName, streamContentType = 'text/
       } else {
         tail.push(data);
         tailSize += data.length;
-        while (tailSize - tail[0]!.length > TAIL) tailSize -= tail.shift()!.length;
+        while (tailSize - tail[0]!.length > TAIL) {
+          tailSize -= tail.shift()!.length;
+          trimmed = true;
+        }
       }
       return data;
     },
-    end: () => EMPTY,
-    streamError: (message) => codec.encodeStreamError({ status: 502, message }),
+    end: () => pipedStreamEnd(codec, sse, last()) || EMPTY,
+    // An answer whose end marker already went out gets nothing after it.
+    streamError: (message) => {
+      const t = last();
+      return pipedStreamEnded(format, sse, t) ? '' : pipedStreamError(codec, sse, t, { status: 502, message });
+    },
     whole(status, body, contentType) {
       whole = body;
       return { status, body, contentType: contentType ?? 'application/json' };
@@ -80,8 +96,11 @@ function usageFromStream(format: FormatName, head: Buffer, tail: Buffer, sse: bo
   return usage;
 }
 
-/** The client body with only its model replaced; the original bytes when nothing changes. */
-export function withModel(raw: Buffer, body: Record<string, unknown>, model: string): string | Buffer {
-  if (body['model'] === model) return raw;
-  return JSON.stringify({ ...body, model });
+/** The same-format upstream body on the main thread: the client's bytes when
+ *  neither the model nor the executor's patch changes anything, else the
+ *  client's object (never the gateway's own output) changed and serialised
+ *  once. Offloaded bodies get the same from the worker (sameFormatBody). */
+export function pipedBody(raw: Buffer, client: Record<string, unknown>, model: string | undefined, patch: PatchSpec | undefined, rewritten = false): EncodedBody {
+  const r = sameFormatBody(client, model, patch, rewritten);
+  return { body: r.body ? JSON.stringify(r.body) : raw, patchHeaders: r.headers };
 }

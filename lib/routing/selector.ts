@@ -21,14 +21,19 @@ export class Selector {
     for (let i = 0; i < n; i++) {
       const idx = (start + i) % n;
       const t = targets[idx]!;
-      const c = t.credential;
-      if (c.disabled || tried.has(c.id)) continue;
-      if (cooling ? this.cooldowns.remaining(c.id, t.upstreamModel) > 0 : this.cooldowns.suspension(c.id, t.upstreamModel)) continue;
+      if (tried.has(t.credential.id) || !this.usable(t, cooling)) continue;
       // One target needs no cursor; skipping it keeps one-key prefix-routed names out of the table.
       if (strategy === 'round-robin' && n > 1) this.advance(model, idx + 1);
       return t;
     }
     return undefined;
+  }
+
+  /** Not disabled, not suspended, and (while cooling is on) not cooling down. */
+  usable(t: Target, cooling: boolean): boolean {
+    const c = t.credential;
+    if (c.disabled) return false;
+    return cooling ? this.cooldowns.remaining(c.id, t.upstreamModel) === 0 : !this.cooldowns.suspension(c.id, t.upstreamModel);
   }
 
   private advance(model: string, next: number): void {

@@ -3,6 +3,7 @@
 // chunk by chunk (stream) or folded and encoded once (non-stream).
 import { decodeStreamBody, getCodec, StreamTranslator, translateEvents, translateResponse, type Framing } from '../../pipelines/index.js';
 import type { FormatName, IREvent, IRRequest, IRUsage } from '../../pipelines/ir.js';
+import { applyPatch, type EncodedBody, type PatchSpec } from '../providers/patches.js';
 import type { ResponseShaper } from './attempt.js';
 
 export interface TranslateOptions {
@@ -43,7 +44,11 @@ export function translatedShaper(o: TranslateOptions): ResponseShaper {
   };
 }
 
-/** The upstream body for one target: the IR with the upstream's model name. */
-export function encodeFor(upstream: FormatName, req: IRRequest, upstreamModel: string, stream: boolean): string {
-  return JSON.stringify(getCodec(upstream).encodeRequest({ ...req, model: upstreamModel, stream }));
+/** The upstream body for one target: the IR with the upstream's model name,
+ *  patched for the credential, serialised once. The worker does the same for
+ *  offloaded bodies (workers/translate.ts). */
+export function encodeFor(upstream: FormatName, req: IRRequest, upstreamModel: string, stream: boolean, patch?: PatchSpec): EncodedBody {
+  const body = getCodec(upstream).encodeRequest({ ...req, model: upstreamModel, stream });
+  const patched = applyPatch(body, patch);
+  return { body: JSON.stringify(body), patchHeaders: patched?.headers };
 }

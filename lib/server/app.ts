@@ -10,6 +10,9 @@ export interface Route {
   method: Method;
   path: string;
   handler: (ex: Exchange) => void;
+  /** A WebSocket endpoint on the same path (a GET with Upgrade); `handler`
+   *  answers the plain requests. */
+  upgrade?: WebSocketBehavior<any>;
 }
 
 /** Runs before every route; returns true when it answered the request itself. */
@@ -18,6 +21,14 @@ export type Gate = (ex: Exchange) => boolean;
 function wrap(handler: (ex: Exchange) => void, gate?: Gate) {
   return (res: HttpResponse, req: HttpRequest) => {
     const ex = new Exchange(res, req);
+    // Two Content-Length values that differ (request smuggling): uWS frames the body by the first and
+    // runs the bytes after it as the next request, where a proxy in front may have used the other one.
+    // Only cutting the connection stops that (an answer would still be followed by the smuggled request).
+    const length = ex.headers['content-length'];
+    if (length !== undefined && req.getHeader('content-length') !== length) {
+      res.close();
+      return;
+    }
     try {
       if (gate?.(ex)) return;
       handler(ex);
@@ -43,7 +54,10 @@ export function createApp(routes: Route[], notFound: (ex: Exchange) => void, wsR
     app.ws(w.path, w.behavior);
     if (w.plain) app.get(w.path, wrap(w.plain, gate));
   }
-  for (const r of routes) app[r.method](r.path, wrap(r.handler, gate));
+  for (const r of routes) {
+    if (r.upgrade) app.ws(r.path, r.upgrade);
+    app[r.method](r.path, wrap(r.handler, gate));
+  }
   app.any('/*', wrap(notFound, gate));
   return app;
 }

@@ -35,7 +35,6 @@ export function readBody(ex: Exchange, limit: number): Promise<Buffer> {
           parts.push(Buffer.from(chunk.slice(0)));
           body = Buffer.concat(parts, size);
         }
-        ex.tap?.requestBody?.(body);
         resolve(body);
       } else {
         parts.push(Buffer.from(chunk.slice(0)));

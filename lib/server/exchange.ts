@@ -1,7 +1,15 @@
 // One HTTP request/response pair on uWebSockets.js. uWS's HttpRequest dies
 // when the route handler returns, so everything needed later is copied here;
-// its HttpResponse dies on abort, so every write checks `aborted` first.
+// its HttpResponse dies on abort, so every write checks the state first.
 import type { HttpRequest, HttpResponse } from './uws.js';
+
+/**
+ * Where an exchange is in its life. Only this module moves it on:
+ *   reading ──► dispatching ──► streaming ──► done
+ *      └────────────┴──────────────────────────► done     (a whole answer at once)
+ *   any state but done ──► aborted                        (the client went away, or the connection was cut)
+ */
+export type ExchangeState = 'reading' | 'dispatching' | 'streaming' | 'done' | 'aborted';
 
 export interface StreamWriter {
   /** Queue bytes; they go out coalesced with whatever else arrives this tick. */
@@ -10,13 +18,11 @@ export interface StreamWriter {
   end(tail?: Buffer | string): void;
   /** Called when the client's socket is full (pause the source) and drained again. */
   onPressure(pause: () => void, resume: () => void): void;
-  readonly bytesWritten: number;
 }
 
-/** Sees what goes in and out of an exchange (the request log). */
+/** Sees what goes out of an exchange (the request log). */
 export interface ExchangeTap {
-  requestBody?(body: Buffer): void;
-  response?(status: number, headers: Record<string, string>, chunk: Buffer | string, done: boolean): void;
+  response(status: number, headers: Record<string, string>, chunk: Buffer | string, done: boolean): void;
 }
 
 const textDecoder = new TextDecoder();
@@ -28,12 +34,9 @@ export class Exchange {
   readonly headers: Record<string, string> = {};
   private remote?: string;
   readonly startedAt = performance.now();
-  aborted = false;
-  /** Set once status and headers went out: no retry, no other status possible. */
-  committed = false;
-  finished = false;
+  private current: ExchangeState = 'reading';
   private abortHandlers: Array<() => void> = [];
-  tap?: ExchangeTap;
+  private observer?: ExchangeTap;
   /** An allow-listed browser origin: answers carry the CORS header that lets its page read them. */
   corsOrigin?: string;
 
@@ -47,17 +50,49 @@ export class Exchange {
     req.forEach((k, v) => {
       this.headers[k] = v;
     });
-    res.onAborted(() => {
-      this.aborted = true;
-      const handlers = this.abortHandlers;
-      this.abortHandlers = [];
-      for (const h of handlers) h();
-    });
+    res.onAborted(() => this.abort());
+  }
+
+  get state(): ExchangeState {
+    return this.current;
+  }
+
+  get aborted(): boolean {
+    return this.current === 'aborted';
+  }
+
+  /** Status and headers went out (or are queued to): no retry, no other status possible. */
+  get committed(): boolean {
+    return this.current === 'streaming' || this.current === 'done';
+  }
+
+  get finished(): boolean {
+    return this.current === 'done';
+  }
+
+  /** The request is read and goes to routing. */
+  beginDispatch(): void {
+    if (this.current === 'reading') this.current = 'dispatching';
+  }
+
+  /** Cut the connection (a stream that cannot be finished in its format). */
+  close(): void {
+    if (this.current === 'done' || this.current === 'aborted') return;
+    this.res.close(); // uWS runs onAborted, which lands in abort()
+    this.abort();
+  }
+
+  private abort(): void {
+    if (this.current === 'done' || this.current === 'aborted') return;
+    this.current = 'aborted';
+    const handlers = this.abortHandlers;
+    this.abortHandlers = [];
+    for (const h of handlers) h();
   }
 
   /** Run `fn` when the client goes away before we finished. */
   onAbort(fn: () => void): () => void {
-    if (this.aborted) {
+    if (this.current === 'aborted') {
       fn();
       return () => {};
     }
@@ -66,6 +101,11 @@ export class Exchange {
       const i = this.abortHandlers.indexOf(fn);
       if (i >= 0) this.abortHandlers.splice(i, 1);
     };
+  }
+
+  /** Let `observer` see every response byte that goes out (one observer at most). */
+  tap(observer: ExchangeTap): void {
+    this.observer = observer;
   }
 
   queryParam(name: string): string | undefined {
@@ -90,16 +130,17 @@ export class Exchange {
 
   /** Send a whole response at once. */
   send(status: number, body: string | Buffer, headers: Record<string, string> = { 'content-type': 'application/json' }): void {
-    if (this.aborted || this.finished) return;
-    this.finished = true;
-    this.committed = true;
+    if (this.current === 'aborted' || this.current === 'done') return;
+    this.current = 'done';
     this.res.cork(() => {
       this.res.writeStatus(statusLine(status));
       for (const k in headers) this.res.writeHeader(k, headers[k]!);
       if (this.corsOrigin !== undefined) writeCors(this.res, this.corsOrigin);
-      this.res.end(body);
+      // uWS writes a body for HEAD too: a client reusing the connection would read it as the next answer.
+      if (this.method === 'HEAD') this.res.endWithoutBody(Buffer.byteLength(body));
+      else this.res.end(body);
     });
-    this.tap?.response?.(status, headers, body, true);
+    this.observer?.response(status, headers, body, true);
   }
 
   json(status: number, body: unknown, headers?: Record<string, string>): void {
@@ -108,8 +149,14 @@ export class Exchange {
 
   /** Start a streamed response: status and headers go out with the first flush. */
   stream(status: number, headers: Record<string, string>): StreamWriter {
-    this.committed = true;
+    if (this.current === 'reading' || this.current === 'dispatching') this.current = 'streaming';
     return new CoalescingWriter(this, status, headers);
+  }
+
+  /** The stream writer put `chunk` on the wire; `last`: it ended the response. */
+  streamFlushed(status: number, headers: Record<string, string>, chunk: Buffer | string, last: boolean): void {
+    if (last && this.current === 'streaming') this.current = 'done';
+    this.observer?.response(status, headers, chunk, last);
   }
 }
 
@@ -147,7 +194,6 @@ class CoalescingWriter implements StreamWriter {
   private blocked = false;
   private pause?: () => void;
   private resume?: () => void;
-  bytesWritten = 0;
 
   constructor(
     private readonly ex: Exchange,
@@ -161,13 +207,13 @@ class CoalescingWriter implements StreamWriter {
   }
 
   write(chunk: Buffer | string): void {
-    if (this.ex.aborted || this.ex.finished) return;
+    if (this.ex.state !== 'streaming') return;
     this.chunks.push(chunk);
     this.schedule();
   }
 
   end(tail?: Buffer | string): void {
-    if (this.ex.aborted || this.ex.finished) return;
+    if (this.ex.state !== 'streaming') return;
     if (tail !== undefined) this.chunks.push(tail);
     this.ending = true;
     this.schedule();
@@ -183,7 +229,7 @@ class CoalescingWriter implements StreamWriter {
 
   flush(): void {
     const ex = this.ex;
-    if (ex.aborted || ex.finished) return;
+    if (ex.state !== 'streaming') return;
     const body = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks.map((c) => (typeof c === 'string' ? Buffer.from(c) : c)));
     this.chunks = [];
     let ok = true;
@@ -195,15 +241,13 @@ class CoalescingWriter implements StreamWriter {
         if (ex.corsOrigin !== undefined) writeCors(ex.res, ex.corsOrigin);
       }
       if (this.ending) {
-        ex.finished = true;
         ex.res.end(body);
       } else if (body.length > 0) {
         ok = ex.res.write(body);
       }
     });
-    this.bytesWritten += body.length;
-    ex.tap?.response?.(this.status, this.headers, body, this.ending);
-    if (!ok && !this.blocked && !ex.finished) {
+    ex.streamFlushed(this.status, this.headers, body, this.ending);
+    if (!ok && !this.blocked && ex.state === 'streaming') {
       // uWS kept the bytes but the socket is full: stop reading upstream until it drains.
       this.blocked = true;
       this.pause?.();

@@ -3,7 +3,7 @@
 // never carry credentials (not even masked ones), and never a model name a
 // client made up: those read "other", and every label is capped (labels.ts).
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { RequestRecord } from '../routing/dispatch.js';
+import type { RequestRecord } from '../routing/types.js';
 import type { IRUsage } from '../../pipelines/ir.js';
 import { BoundedLabel, knownModel, type KnownModel } from './labels.js';
 import { tokenStats } from './stats.js';

@@ -120,12 +120,15 @@ t.test('a key answering 429 stops receiving traffic until its cooldown ends (inj
   t.equal(up.counts.get('k2'), 3, 'back in rotation after 30 s, with its fair share');
 });
 
+// These two look at the immediate model_cooldown answer on a frozen clock: no waiting for the cooldown.
+const NO_WAIT = 'max-retry-interval: 0\n';
+
 t.test('all keys limited: one try each, then 429 model_cooldown with the soonest Retry-After', async (t) => {
   const up = await keyedUpstream();
   t.teardown(() => up.close());
   let now = Date.now();
   const g = await gw(
-    `openai-compatibility:\n  - name: pool\n    base-url: "${up.url}"\n    api-key-entries: [{ api-key: k1 }, { api-key: k2 }, { api-key: k3 }]\n    models: [{ name: up-model, alias: pooled }]\n`,
+    `${NO_WAIT}openai-compatibility:\n  - name: pool\n    base-url: "${up.url}"\n    api-key-entries: [{ api-key: k1 }, { api-key: k2 }, { api-key: k3 }]\n    models: [{ name: up-model, alias: pooled }]\n`,
     () => now,
   );
   up.limited.set('k1', { 'retry-after': '50' });
@@ -148,6 +151,7 @@ t.test('provider reset hints: Codex resets_in_seconds, Gemini RetryInfo, Claude 
   const now = Date.now();
   const g = await gw(
     [
+      NO_WAIT,
       'codex-api-key:',
       `  - api-key: sk-codex\n    base-url: "${codex.url}"\n    models: [{ name: fail-429, alias: codex-limited }]`,
       'gemini-api-key:',

@@ -51,10 +51,9 @@ const textOf = (msg: Anthropic.Message) =>
     .map((b) => b.text)
     .join('');
 
-// Codex's encrypted reasoning state has no carrier in Claude's format: the
-// thinking block gets no signature, so the next turn cannot send the reasoning
-// item back. Mapping encrypted_content onto `signature` needs a way to tell it
-// from a real Claude signature on the way back (a design decision across codecs).
+// Signatures Claude did not issue reach a Claude client tagged (cliproxy-gemini:
+// for a Gemini thoughtSignature, cliproxy-enc: for Codex encrypted reasoning),
+// so on the next turn they go back to their issuer and never to Claude.
 
 for (const kind of KINDS) {
   t.test(`${kind}: text, non-stream`, async (t) => {
@@ -151,7 +150,7 @@ for (const kind of KINDS) {
   if (kind !== 'openai') {
     t.test(`${kind}: thinking blocks with a signature, sent back upstream intact`, async (t) => {
       const expected = kind === 'claude' ? CLAUDE_MOCK_THINKING : kind === 'gemini' ? GEMINI_MOCK_THOUGHT : CODEX_MOCK_REASONING;
-      const signature = kind === 'claude' ? CLAUDE_MOCK_SIGNATURE : kind === 'gemini' ? GEMINI_MOCK_SIGNATURE : undefined;
+      const signature = kind === 'claude' ? CLAUDE_MOCK_SIGNATURE : kind === 'gemini' ? `cliproxy-gemini:${GEMINI_MOCK_SIGNATURE}` : `cliproxy-enc:${CODEX_MOCK_ENCRYPTED}`;
       const params = {
         model: alias(kind, 'think'),
         max_tokens: 4096,
@@ -168,7 +167,7 @@ for (const kind of KINDS) {
         const th = msg.content.find((b): b is Anthropic.ThinkingBlock => b.type === 'thinking');
         t.equal(th?.thinking, expected, `${name}: thinking text`);
         t.ok(th?.signature, `${name}: thinking has a signature`);
-        if (signature) t.equal(th?.signature, signature, `${name}: the upstream's signature`);
+        t.equal(th?.signature, signature, `${name}: the upstream's signature${kind === 'claude' ? '' : ', tagged as not Claude'}`);
         t.equal(msg.content.at(-1)?.type, 'text', `${name}: text after thinking`);
         t.equal(textOf(msg), 'echo: think first', `${name}: text`);
         t.equal(msg.stop_reason, 'end_turn');

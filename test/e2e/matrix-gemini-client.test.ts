@@ -197,12 +197,14 @@ for (const kind of KINDS) {
       t.equal(s.finish, FinishReason.STOP);
       const signature = kind === 'claude' ? CLAUDE_MOCK_SIGNATURE : kind === 'gemini' ? GEMINI_MOCK_SIGNATURE : undefined;
       if (!signature) return;
+      // Claude's signatures come tagged, so that they go back to Claude and never to Gemini.
+      const given = kind === 'claude' ? `cliproxy-claude:${signature}` : signature;
       t.ok(
-        wholeParts.some((p) => p.thoughtSignature === signature),
+        wholeParts.some((p) => p.thoughtSignature === given),
         "non-stream: the upstream's signature as thoughtSignature",
       );
       t.ok(
-        s.parts.some((p) => p.thoughtSignature === signature),
+        s.parts.some((p) => p.thoughtSignature === given),
         "stream: the upstream's signature as thoughtSignature",
       );
       const { requests } = await m.seen(kind, () =>

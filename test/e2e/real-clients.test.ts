@@ -405,7 +405,7 @@ t.test("Codex CLI's session_id / conversation_id headers (underscores) are accep
   t.equal(r.status, 200, `accepted: ${r.status === 200 ? '' : r.text.slice(0, 300)}`);
 });
 
-t.test('Codex CLI probing Responses over WebSocket gets a clean non-101 error', async (t) => {
+t.test('Codex CLI opening Responses over WebSocket is upgraded (the turns: responses-websocket.test.ts)', async (t) => {
   const gw = gateways.codex;
   const u = new URL(`${gw.url}/v1/responses`);
   const res = await new Promise<{ status: number; body: string; upgraded: boolean }>((resolve, reject) => {
@@ -436,10 +436,8 @@ t.test('Codex CLI probing Responses over WebSocket gets a clean non-101 error', 
     req.on('error', reject);
     req.end();
   });
-  t.notOk(res.upgraded, 'no WebSocket upgrade');
-  t.not(res.status, 101);
-  t.ok(res.status >= 400 && res.status < 500, `a client error status (${res.status})`);
-  t.match(JSON.parse(res.body), { error: { message: String } }, 'an OpenAI-shaped error body');
+  t.ok(res.upgraded, `upgraded (status ${res.status}${res.body ? ': ' + res.body.slice(0, 200) : ''})`);
+  t.equal(res.status, 101);
 });
 
 // ───────────────────────────── Gemini CLI ─────────────────────────────

@@ -1,7 +1,9 @@
 // Shared set-up for the client × upstream matrix tests: the four mock upstream
 // kinds behind one real gateway, with aliases that name the mock behaviour:
 //   <p>-echo, <p>-tools (tool-call), <p>-think (thinking), <p>-result
-//   (tool-result-echo), <p>-400 (fail-400), <p>-429 (fail-429)
+//   (tool-result-echo), <p>-400 (fail-400), <p>-429 (fail-429), <p>-cut
+//   (cut-stream: ends without its end marker), <p>-break (break-stream:
+//   the connection drops)
 // for p = oa (openai-compat), cl (claude), gm (gemini), cx (codex).
 import { startMockClaude } from '../mocks/claude-upstream.js';
 import { startMockCodex, type MockCodexUpstream } from '../mocks/codex-upstream.js';
@@ -23,6 +25,8 @@ export const BEHAVIOURS: Record<string, string> = {
   result: 'tool-result-echo',
   '400': 'fail-400',
   '429': 'fail-429',
+  cut: 'cut-stream',
+  break: 'break-stream',
 };
 
 export const UPSTREAM_KEYS: Record<UpstreamKind, string> = { openai: 'sk-oa', claude: 'sk-ant-test', gemini: 'AIza-test', codex: 'sk-codex' };

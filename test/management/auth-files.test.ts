@@ -86,7 +86,7 @@ t.test('uploads must be JSON objects', async (t) => {
 });
 
 t.test('the live credential state wins over the file, and runtime-only credentials are listed', async (t) => {
-  const m = gw.context.management!;
+  const m = gw.management;
   const prev = m.authFiles;
   t.teardown(() => void (m.authFiles = prev));
   const changed: string[] = [];

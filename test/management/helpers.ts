@@ -27,7 +27,7 @@ export async function mgmtGateway(yaml: string, opts: Omit<GatewayOptions, 'conf
     configPath,
     management: { defaultMetrics: false, logDir: path.join(dir, 'logs'), env: {}, ...opts.management },
   });
-  await gw.context.management!.settled();
+  await gw.management.settled();
   const api: MgmtGateway['api'] = async (method, p, body, headers = {}) => {
     const res = await fetch(`${gw.url}/v0/management${p}`, {
       method,

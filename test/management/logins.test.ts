@@ -6,7 +6,7 @@ import { mgmtGateway } from './helpers.js';
 
 const gw = await mgmtGateway('debug: false\n');
 t.teardown(() => gw.close());
-const m = gw.context.management!;
+const m = gw.management;
 const original = m.logins;
 
 t.test('no login flows registered: 503 with a clear error', async (t) => {

@@ -116,7 +116,7 @@ async function browserTests(): Promise<void> {
 
   t.test('start a login and watch its status', async (t) => {
     const states = new Map<string, LoginStatus>();
-    gw.context.management!.registerLogins({
+    gw.management.registerLogins({
       async start(provider) {
         states.set('s1', { status: 'wait' });
         return { url: `${gw.url}/fake-login/${provider}`, state: 's1' };

@@ -4,7 +4,8 @@
 // `POST /v1/messages/count_tokens`. Requests are validated the way the real API
 // does it (auth + `anthropic-version` headers, `max_tokens` required, roles
 // limited to user/assistant, no unknown top-level fields, tool_use/tool_result
-// pairing, thinking budget rules) so the gateway's translation is tested
+// pairing, thinking budget rules, thinking signatures and the tool-loop
+// thinking rule: claude-validate.ts) so the gateway's translation is tested
 // against the same rules. Errors use `{"type":"error","error":{type,message}}`.
 //
 // Behaviour is steered by the model name:
@@ -18,12 +19,14 @@
 //                      tool_result block received, in order
 //   hang-stream        stream: send the first delta, then never finish
 //   break-stream       stream: send two deltas, then drop the connection
+//   cut-stream         stream: send two deltas, then end the response without message_delta/message_stop
 //   stream-error       stream: one delta, then an `event: error` (overloaded_error)
 //   slow-<n>           stream: n text deltas, 20 ms apart
 // Anything else: "echo: <last user text>" (or a fixed greeting).
 // Usage everywhere: input_tokens 11, output_tokens 6, cache_read_input_tokens 3,
 // cache_creation_input_tokens 0.
 import http from 'node:http';
+import { CLAUDE_MOCK_SIGNATURE, validate } from './claude-validate.js';
 import { startRecordingServer } from './recording-server.js';
 import type { MockUpstream, RecordedRequest } from './openai-upstream.js';
 
@@ -31,34 +34,11 @@ export type { MockUpstream, RecordedRequest };
 
 /** Thinking text and signature the `thinking` model answers with. */
 export const CLAUDE_MOCK_THINKING = 'Let me think about this.';
-export const CLAUDE_MOCK_SIGNATURE = 'sig-mock-1';
+export { CLAUDE_MOCK_SIGNATURE };
 export const CLAUDE_TOOL_IDS = ['toolu_01MockWeatherA1', 'toolu_01MockTimeB2'] as const;
 
 const DEFAULT_TEXT = 'Hello from the mock upstream.';
 const CHUNK_WORDS = ['Hello', ' from', ' the', ' mock', ' upstream', '.'];
-
-const KNOWN_FIELDS = new Set([
-  'model',
-  'messages',
-  'max_tokens',
-  'metadata',
-  'stop_sequences',
-  'stream',
-  'system',
-  'temperature',
-  'tool_choice',
-  'tools',
-  'top_k',
-  'top_p',
-  'thinking',
-  'container',
-  'mcp_servers',
-  'service_tier',
-  'context_management',
-  'output_format',
-  'output_config',
-]);
-const COUNT_FIELDS = new Set(['model', 'messages', 'system', 'tools', 'tool_choice', 'thinking', 'mcp_servers', 'context_management', 'output_format', 'output_config']);
 
 const ERROR_TYPES: Record<number, string> = {
   400: 'invalid_request_error',
@@ -135,102 +115,6 @@ function answerPieces(model: string, body: any): string[] {
   if (model === 'tool-result-echo') return splitText(JSON.stringify(toolResults(body)));
   const echo = lastUserText(body);
   return echo ? ['echo', ': ', ...splitText(echo)] : CHUNK_WORDS;
-}
-
-/** Validates a Messages (or count_tokens) body the way the real API does; returns an error message or null. */
-function validate(body: any, countOnly: boolean): string | null {
-  if (!body || typeof body !== 'object' || Array.isArray(body)) return 'Error parsing request body: expected a JSON object';
-  for (const k of Object.keys(body)) if (!(countOnly ? COUNT_FIELDS : KNOWN_FIELDS).has(k)) return `${k}: Extra inputs are not permitted`;
-  if (typeof body.model !== 'string' || !body.model) return 'model: Field required';
-  if (!countOnly) {
-    if (body.max_tokens === undefined) return 'max_tokens: Field required';
-    if (!Number.isInteger(body.max_tokens) || body.max_tokens < 1) return 'max_tokens: Input should be a valid integer greater than or equal to 1';
-  }
-  if (!Array.isArray(body.messages)) return body.messages === undefined ? 'messages: Field required' : 'messages: Input should be a valid list';
-  if (body.messages.length === 0) return 'messages: at least one message is required';
-  if (body.system !== undefined && typeof body.system !== 'string' && !Array.isArray(body.system)) return 'system: Input should be a valid string';
-  if (Array.isArray(body.system)) {
-    for (let i = 0; i < body.system.length; i++) {
-      const b = body.system[i];
-      if (b?.type !== 'text' || typeof b.text !== 'string') return `system.${i}: Input tag '${b?.type}' found using 'type' does not match any of the expected tags: 'text'`;
-      if (!b.text) return 'system: text content blocks must be non-empty';
-    }
-  }
-  const msgs: any[] = body.messages;
-  for (let i = 0; i < msgs.length; i++) {
-    const m = msgs[i];
-    if (!m || typeof m !== 'object') return `messages.${i}: Input should be a valid dictionary`;
-    if (m.role === 'system')
-      return `messages.${i}.role: Unexpected role "system". The Messages API accepts a top-level \`system\` parameter, not "system" as an input message role.`;
-    if (m.role !== 'user' && m.role !== 'assistant') return `messages.${i}.role: Input should be 'user' or 'assistant'`;
-    const final = i === msgs.length - 1 && m.role === 'assistant';
-    if (typeof m.content === 'string') {
-      if (!m.content && !final) return `messages.${i}: all messages must have non-empty content except for the optional final assistant message`;
-      continue;
-    }
-    if (!Array.isArray(m.content)) return `messages.${i}.content: Input should be a valid list`;
-    if (m.content.length === 0 && !final) return `messages.${i}: all messages must have non-empty content except for the optional final assistant message`;
-    for (let j = 0; j < m.content.length; j++) {
-      const b = m.content[j];
-      if (!b || typeof b.type !== 'string') return `messages.${i}.content.${j}: Input should be a valid dictionary or object to extract fields from`;
-      if (b.type === 'text' && (typeof b.text !== 'string' || b.text === '')) return 'messages: text content blocks must be non-empty';
-      if (b.type === 'tool_use' && m.role !== 'assistant') return `messages.${i}.content.${j}: \`tool_use\` blocks can only be in \`assistant\` messages`;
-      if (b.type === 'tool_result' && m.role !== 'user') return `messages.${i}.content.${j}: \`tool_result\` blocks can only be in \`user\` messages`;
-      if (b.type === 'tool_use' && (typeof b.id !== 'string' || typeof b.name !== 'string' || !b.input || typeof b.input !== 'object'))
-        return `messages.${i}.content.${j}.tool_use: id, name and input are required`;
-      if ((b.type === 'thinking' || b.type === 'redacted_thinking') && m.role !== 'assistant')
-        return `messages.${i}.content.${j}: \`${b.type}\` blocks can only be in \`assistant\` messages`;
-      if (b.type === 'thinking' && typeof b.signature !== 'string') return `messages.${i}.content.${j}.thinking.signature: Field required`;
-    }
-  }
-  // tool_use ↔ tool_result pairing across adjacent messages.
-  for (let i = 0; i < msgs.length; i++) {
-    const m = msgs[i];
-    if (m.role === 'assistant' && Array.isArray(m.content)) {
-      const ids = m.content.filter((b: any) => b.type === 'tool_use').map((b: any) => b.id as string);
-      if (!ids.length) continue;
-      const next = msgs[i + 1];
-      const answered = new Set(
-        next?.role === 'user' && Array.isArray(next.content) ? next.content.filter((b: any) => b.type === 'tool_result').map((b: any) => b.tool_use_id) : [],
-      );
-      const missing = ids.filter((id: string) => !answered.has(id));
-      if (missing.length)
-        return `messages.${i + 1}: \`tool_use\` ids were found without \`tool_result\` blocks immediately after: ${missing.join(', ')}. Each \`tool_use\` block must have a corresponding \`tool_result\` block in the next message.`;
-    }
-    if (m.role === 'user' && Array.isArray(m.content)) {
-      const prev = msgs[i - 1];
-      const used = new Set(
-        prev?.role === 'assistant' && Array.isArray(prev.content) ? prev.content.filter((b: any) => b.type === 'tool_use').map((b: any) => b.id) : [],
-      );
-      for (let j = 0; j < m.content.length; j++) {
-        const b = m.content[j];
-        if (b.type === 'tool_result' && !used.has(b.tool_use_id))
-          return `messages.${i}.content.${j}: unexpected \`tool_use_id\` found in \`tool_result\` blocks: ${b.tool_use_id}. Each \`tool_result\` block must have a corresponding \`tool_use\` block in the previous message.`;
-      }
-    }
-  }
-  if (body.tools !== undefined) {
-    if (!Array.isArray(body.tools)) return 'tools: Input should be a valid list';
-    for (let i = 0; i < body.tools.length; i++) {
-      const t = body.tools[i];
-      if (t?.type !== undefined && t.type !== 'custom') continue; // server tools (web_search_…, bash_…) have their own shapes
-      if (typeof t?.name !== 'string' || !/^[a-zA-Z0-9_-]{1,128}$/.test(t.name)) return `tools.${i}.custom.name: String should match pattern '^[a-zA-Z0-9_-]{1,128}$'`;
-      if (!t.input_schema || typeof t.input_schema !== 'object') return `tools.${i}.custom.input_schema: Field required`;
-      if (t.input_schema.type !== 'object') return `tools.${i}.custom.input_schema.type: Input should be 'object'`;
-    }
-  }
-  const th = body.thinking;
-  if (th !== undefined) {
-    if (!th || (th.type !== 'enabled' && th.type !== 'disabled' && th.type !== 'adaptive'))
-      return "thinking: Input tag found using 'type' does not match any of the expected tags: 'enabled', 'disabled', 'adaptive'";
-    if (th.type === 'enabled') {
-      if (!Number.isInteger(th.budget_tokens)) return 'thinking.enabled.budget_tokens: Field required';
-      if (th.budget_tokens < 1024) return 'thinking.enabled.budget_tokens: Input should be greater than or equal to 1024';
-      if (!countOnly && body.max_tokens <= th.budget_tokens) return '`max_tokens` must be greater than `thinking.budget_tokens`';
-      if (body.temperature !== undefined && body.temperature !== 1) return '`temperature` may only be set to 1 when thinking is enabled. Please consult our documentation at https://docs.claude.com/en/docs/build-with-claude/extended-thinking#important-considerations-when-using-extended-thinking';
-    }
-  }
-  return null;
 }
 
 export async function startMockClaude(): Promise<MockUpstream> {
@@ -360,10 +244,11 @@ function handle(req: http.IncomingMessage, res: http.ServerResponse, body: any, 
     res.write(start + blockStart(0, { type: 'text', text: '' }) + ping + textDelta(0, 'first'));
     return; // never ends: the test aborts the client
   }
-  if (model === 'break-stream') {
+  if (model === 'break-stream' || model === 'cut-stream') {
     res.write(start + blockStart(0, { type: 'text', text: '' }) + ping + textDelta(0, 'part one'));
     res.write(textDelta(0, ', part two'));
-    setTimeout(() => res.socket?.destroy(), 20);
+    if (model === 'cut-stream') res.end(); // a clean HTTP end, no end marker
+    else setTimeout(() => res.socket?.destroy(), 20);
     return;
   }
   if (model === 'stream-error') {

@@ -28,11 +28,16 @@
 //   tool-result-echo   answer text = JSON of [{call_id, output}] for every function_call_output
 //   hang-stream        first text delta, then never finish
 //   break-stream       two text deltas, then drop the connection
+//   cut-stream         two text deltas, then end the response without response.completed
 //   stream-error       one text delta, then response.failed (error.code "server_error")
 //   slow-<n>           n text deltas, 20 ms apart
+//   phased             two assistant messages: phase "commentary" (CODEX_MOCK_COMMENTARY),
+//                      then phase "final_answer" with the echo
+// POST …/responses/compact answers a `response.compaction` object (codex-compact.ts).
 // Anything else: "echo: <last user text>".
 // Usage: input_tokens 11 (cached_tokens 3), output_tokens 6 (reasoning_tokens 2), total 17.
 import http from 'node:http';
+import { compact } from './codex-compact.js';
 import { startRecordingServer } from './recording-server.js';
 import type { MockUpstream, RecordedRequest } from './openai-upstream.js';
 
@@ -48,6 +53,8 @@ export interface MockCodexUpstream extends MockUpstream {
 export const CODEX_MOCK_REASONING = 'Thinking about the request.';
 export const CODEX_MOCK_ENCRYPTED = 'enc-mock-1';
 export const CODEX_CALL_IDS = ['call_mock_a1', 'call_mock_b2'] as const;
+export const CODEX_MOCK_COMMENTARY = 'Looking into it.';
+export { CODEX_MOCK_COMPACTED } from './codex-compact.js';
 
 const CHUNK_WORDS = ['Hello', ' from', ' the', ' mock', ' upstream', '.'];
 const KNOWN_PARAMS = new Set([
@@ -259,7 +266,8 @@ const RATE_HEADERS = {
 
 function handle(req: http.IncomingMessage, res: http.ServerResponse, body: any, forced: Forced[]): void {
   const path = new URL(req.url ?? '/', 'http://mock').pathname;
-  if (req.method !== 'POST' || !path.endsWith('/responses'))
+  const compacting = req.method === 'POST' && path.endsWith('/responses/compact');
+  if (!compacting && (req.method !== 'POST' || !path.endsWith('/responses')))
     return sendJson(res, 404, { error: { message: `Invalid URL (${req.method} ${path})`, type: 'invalid_request_error', param: null, code: null } });
   const codex = path !== '/v1/responses';
   const auth = req.headers['authorization'];
@@ -274,6 +282,7 @@ function handle(req: http.IncomingMessage, res: http.ServerResponse, body: any, 
     });
   const f = forced.shift();
   if (f) return sendJson(res, f.status, errorBody(f.status, codex), f.headers);
+  if (compacting) return compact(res, body, !path.startsWith('/v1/'), sendJson);
   validate(body, codex);
   const model: string = body.model;
   const failure = /^fail-(\d{3})$/.exec(model);
@@ -340,6 +349,7 @@ function respond(res: http.ServerResponse, body: any, model: string, codex: bool
   }
   const text = pieces.join('');
   const msgId = rid('msg_');
+  const phased = model === 'phased';
   const rsId = rid('rs_');
   const reasoningItem = (done: boolean) => ({
     id: rsId,
@@ -348,13 +358,15 @@ function respond(res: http.ServerResponse, body: any, model: string, codex: bool
     ...(wantEncrypted ? { encrypted_content: CODEX_MOCK_ENCRYPTED } : {}),
   });
   const outputPart = (t: string) => ({ type: 'output_text', annotations: [], logprobs: [], text: t });
-  const messageItem = (done: boolean, t: string) => ({
-    id: msgId,
+  const messageItem = (done: boolean, t: string, id = msgId, phase = phased ? 'final_answer' : undefined) => ({
+    id,
     type: 'message',
     status: done ? 'completed' : 'in_progress',
     content: done ? [outputPart(t)] : [],
+    ...(phase ? { phase } : {}),
     role: 'assistant',
   });
+  const commentaryId = rid('msg_');
   const calls: Array<[string, string, string, string[]]> = [
     [rid('fc_'), CODEX_CALL_IDS[0], 'get_weather', ['{"city":', '"Paris"}']],
     [rid('fc_'), CODEX_CALL_IDS[1], 'get_time', ['{"tz":', '"CET"}']],
@@ -369,6 +381,7 @@ function respond(res: http.ServerResponse, body: any, model: string, codex: bool
   });
   const finalOutput: unknown[] = [];
   if (thinking) finalOutput.push(reasoningItem(true));
+  if (phased) finalOutput.push(messageItem(true, CODEX_MOCK_COMMENTARY, commentaryId, 'commentary'));
   if (toolCalls) for (const c of calls) finalOutput.push(callItem(c, true));
   else finalOutput.push(messageItem(true, text));
 
@@ -409,6 +422,16 @@ function respond(res: http.ServerResponse, body: any, model: string, codex: bool
     return;
   }
 
+  if (phased) {
+    const at = { item_id: commentaryId, output_index: index, content_index: 0 };
+    out += ev('response.output_item.added', { output_index: index, item: messageItem(false, '', commentaryId, 'commentary') });
+    out += ev('response.content_part.added', { ...at, part: outputPart('') });
+    out += ev('response.output_text.delta', { ...at, delta: CODEX_MOCK_COMMENTARY, logprobs: [] });
+    out += ev('response.output_text.done', { ...at, text: CODEX_MOCK_COMMENTARY, logprobs: [] });
+    out += ev('response.content_part.done', { ...at, part: outputPart(CODEX_MOCK_COMMENTARY) });
+    out += ev('response.output_item.done', { output_index: index, item: messageItem(true, CODEX_MOCK_COMMENTARY, commentaryId, 'commentary') });
+    index++;
+  }
   const where = { item_id: msgId, output_index: index, content_index: 0 };
   out += ev('response.output_item.added', { output_index: index, item: messageItem(false, '') });
   out += ev('response.content_part.added', { ...where, part: outputPart('') });
@@ -422,10 +445,11 @@ function respond(res: http.ServerResponse, body: any, model: string, codex: bool
     res.write(out + delta('first'));
     return; // never ends: the test aborts the client
   }
-  if (model === 'break-stream') {
+  if (model === 'break-stream' || model === 'cut-stream') {
     res.write(out + delta('part one'));
     res.write(delta(', part two'));
-    setTimeout(() => res.socket?.destroy(), 20);
+    if (model === 'cut-stream') res.end(); // a clean HTTP end, no end marker
+    else setTimeout(() => res.socket?.destroy(), 20);
     return;
   }
   if (model === 'stream-error') {

@@ -31,6 +31,7 @@
 //   tool-result-echo   answer text = JSON of [{name, response}] for every functionResponse part
 //   hang-stream        stream: first chunk, then never finish
 //   break-stream       stream: two chunks, then drop the connection
+//   cut-stream         stream: two chunks without finishReason, then end the response (an array stays open)
 //   stream-error       stream: one chunk, then an in-stream {"error":{…UNAVAILABLE}} chunk
 //   slow-<n>           stream: n text chunks, 20 ms apart
 // Anything else: "echo: <last user text>" streamed over ≥3 chunks.
@@ -524,10 +525,11 @@ function generate(res: http.ServerResponse, model: string, req: any, stream: boo
     res.write(frame(chunk([{ text: 'first' }], false)));
     return; // never ends: the test aborts the client
   }
-  if (model === 'break-stream') {
+  if (model === 'break-stream' || model === 'cut-stream') {
     res.write(frame(chunk([{ text: 'part one' }], false)));
     res.write(frame(chunk([{ text: ', part two' }], false)));
-    setTimeout(() => res.socket?.destroy(), 20);
+    if (model === 'cut-stream') res.end(); // a clean HTTP end, no end marker
+    else setTimeout(() => res.socket?.destroy(), 20);
     return;
   }
   if (model === 'stream-error') {

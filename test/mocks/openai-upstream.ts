@@ -6,6 +6,7 @@
 //   tool-call          answer with two parallel tool calls
 //   hang-stream        send one chunk, then never finish (abort tests)
 //   break-stream       send two chunks, then drop the connection
+//   cut-stream         send two chunks, then end the response without finish_reason or [DONE]
 //   slow-<n>           n chunks, 20 ms apart
 // Anything else: echo the last user message back.
 import http from 'node:http';
@@ -23,6 +24,14 @@ export interface MockUpstream {
   close(): Promise<void>;
 }
 
+export interface MockOpenAI extends MockUpstream {
+  /** Drop the connection of the next N requests without an answer (connection errors). */
+  dropNext(count?: number): void;
+}
+
+/** A forced "answer" that closes the connection instead. */
+const DROP = 0;
+
 const CHUNK_WORDS = ['Hello', ' from', ' the', ' mock', ' upstream', '.'];
 
 function lastUserText(body: any): string {
@@ -31,12 +40,12 @@ function lastUserText(body: any): string {
     const m = msgs[i];
     if (m?.role !== 'user') continue;
     if (typeof m.content === 'string') return m.content;
-    if (Array.isArray(m.content)) return m.content.filter((p: any) => p.type === 'text').map((p: any) => p.text).join('');
+    if (Array.isArray(m.content)) return m.content.filter((p: any) => p?.type === 'text' && typeof p.text === 'string').map((p: any) => p.text).join('');
   }
   return '';
 }
 
-export async function startMockOpenAI(opts: { chunks?: number } = {}): Promise<MockUpstream> {
+export async function startMockOpenAI(opts: { chunks?: number } = {}): Promise<MockOpenAI> {
   const forced: Array<{ status: number; headers: Record<string, string> }> = [];
   const { port, requests, close } = await startRecordingServer((req, res, body) => handle(req, res, body, forced));
 
@@ -46,6 +55,9 @@ export async function startMockOpenAI(opts: { chunks?: number } = {}): Promise<M
     requests,
     failNext(status, count = 1, headers = {}) {
       for (let i = 0; i < count; i++) forced.push({ status, headers });
+    },
+    dropNext(count = 1) {
+      for (let i = 0; i < count; i++) forced.push({ status: DROP, headers: {} });
     },
     close,
   };
@@ -63,6 +75,7 @@ function handle(req: http.IncomingMessage, res: http.ServerResponse, body: any, 
     return;
   }
   const f = forced.shift();
+  if (f?.status === DROP) return void res.socket?.destroy();
   if (f) return sendError(res, f.status, f.headers);
   if (!body || typeof body.model !== 'string') return sendError(res, 400);
   const model: string = body.model;
@@ -118,10 +131,11 @@ function handle(req: http.IncomingMessage, res: http.ServerResponse, body: any, 
     res.write(chunk({ role: 'assistant', content: 'first' }));
     return; // never ends: the test aborts the client
   }
-  if (model === 'break-stream') {
+  if (model === 'break-stream' || model === 'cut-stream') {
     res.write(chunk({ role: 'assistant', content: 'part one' }));
     res.write(chunk({ content: ', part two' }));
-    setTimeout(() => res.socket?.destroy(), 20);
+    if (model === 'cut-stream') res.end(); // a clean HTTP end, no end marker
+    else setTimeout(() => res.socket?.destroy(), 20);
     return;
   }
   const slow = /^slow-(\d+)$/.exec(model);

@@ -63,6 +63,8 @@ export function fold(events: IREvent[]): IRResponse {
         const p = get<IRReasoningPart>(e.index, () => ({ type: 'reasoning', text: '' }));
         if (e.text) p.text += e.text;
         if (e.signature) p.signature = e.signature;
+        if (e.signatureOrigin) p.signatureOrigin = e.signatureOrigin;
+        if (e.encrypted) p.encrypted = e.encrypted;
         if (e.redactedData) p.redactedData = e.redactedData;
         break;
       }

@@ -125,7 +125,7 @@ t.test('encoding foreign IR: defaults, reasoning, sampling fix-ups, no Claude-on
   t.notOk('context_management' in out);
   t.notOk('output_config' in out);
 
-  const plain = codec.encodeRequest(foreign({ temperature: 1.6, topP: 0.5, extras: { 'openai-chat': { logprobs: true } } })) as J;
+  const plain = codec.encodeRequest(foreign({ temperature: 1.6, topP: 0.5, extras: { 'openai-chat': { fields: { logprobs: true } } } })) as J;
   t.equal(plain.temperature, 1, 'clamped to Claude range');
   t.notOk('top_p' in plain, 'newer Claude models reject temperature with top_p');
   t.notOk('logprobs' in plain, "another format's extras never reach Claude");

@@ -173,7 +173,7 @@ t.test('non-stream answers are folded from the stream the backend always sends',
 
   // The stream ended before response.completed: the answer is an error, not a silent success.
   const truncated = text.slice(0, text.indexOf('event: response.completed'));
-  t.match(codec.decodeResponse(truncated).at(-1), { type: 'error', status: 408 });
+  t.match(codec.decodeResponse(truncated).at(-1), { type: 'error', status: 502, message: 'upstream stream ended before completion' });
 });
 
 t.test('codex errors decode to IR errors', async (t) => {

@@ -75,7 +75,7 @@ t.test('stream decode: thoughts, signatures, text and parallel calls', async (t)
     'finish',
   ]);
   t.match(ev[1], { type: 'reasoning-delta', text: /^\*\*Planning the lookup/ });
-  t.same(ev[4], { type: 'reasoning-delta', index: 1, signature: 'CiIBcsjafL2k9wtjW1s2mHrxPZ9I0r2yJ9Ue0xQ5bM3w8JcKuAEBcsjafA==' });
+  t.same(ev[4], { type: 'reasoning-delta', index: 1, signature: 'CiIBcsjafL2k9wtjW1s2mHrxPZ9I0r2yJ9Ue0xQ5bM3w8JcKuAEBcsjafA==', signatureOrigin: 'gemini' });
   const starts = ev.filter((e): e is Extract<IREvent, { type: 'tool-call-start' }> => e.type === 'tool-call-start');
   t.same(starts.map((s) => s.id), ['call_Q3Zyaf2yKa2Jz7IP3vWX8Ao_0', 'call_Q3Zyaf2yKa2Jz7IP3vWX8Ao_1']);
   t.equal(starts[0]!.signature, 'CiwBcsjafHaM1QnTzPBtS8bKVR7VGmC6m+3EXE+FQAGBLcBRvHLl');
@@ -89,7 +89,7 @@ t.test('stream decode: thoughts, signatures, text and parallel calls', async (t)
   });
   const res = foldEvents(ev);
   t.same(res.content.map((p) => p.type), ['reasoning', 'reasoning', 'text', 'reasoning', 'tool-call', 'tool-call']);
-  t.same(res.content[3], { type: 'reasoning', text: '', signature: 'CiwBcsjafHaM1QnTzPBtS8bKVR7VGmC6m+3EXE+FQAGBLcBRvHLl' });
+  t.same(res.content[3], { type: 'reasoning', text: '', signature: 'CiwBcsjafHaM1QnTzPBtS8bKVR7VGmC6m+3EXE+FQAGBLcBRvHLl', signatureOrigin: 'gemini' });
 });
 
 t.test('tool-call ids: stable per response, unique across responses', async (t) => {
@@ -280,4 +280,17 @@ t.test('the official @google/genai SDK reads what the encoders write', async (t)
   t.equal(whole.text, 'Let me check both cities for you.');
   t.equal(whole.functionCalls?.length, 2);
   t.equal(whole.usageMetadata?.thoughtsTokenCount, 54);
+});
+
+t.test('stream decoder: a stream without finishReason was cut short', async (t) => {
+  const chunk = (parts: J[], finish?: string) => ({ data: JSON.stringify({ candidates: [{ content: { role: 'model', parts }, ...(finish ? { finishReason: finish } : {}), index: 0 }], responseId: 'r1' }) });
+  const cut = decodeAll([chunk([{ text: 'part one' }]), chunk([{ text: ', part two' }])]);
+  t.match(cut.slice(-2), [{ type: 'block-end' }, { type: 'error', status: 502, message: 'upstream stream ended before completion' }], 'an error, not a finish');
+  t.notOk(cut.some((e) => e.type === 'finish'));
+  t.match(decodeAll([]), [{ type: 'error', status: 502 }], 'an empty stream too');
+  t.match(decodeAll([chunk([{ text: 'done' }], 'STOP')]).at(-1), { type: 'finish', reason: 'stop' });
+  const blocked = decodeAll([{ data: JSON.stringify({ promptFeedback: { blockReason: 'SAFETY' }, responseId: 'r2' }) }]);
+  t.match(blocked.at(-1), { type: 'finish', reason: 'content_filter' }, 'a blocked prompt ends with its blockReason');
+  // A whole non-stream body is complete as it parsed, finishReason or not.
+  t.match(codec.decodeResponse({ candidates: [{ content: { role: 'model', parts: [{ text: 'x' }] } }] }).at(-1), { type: 'finish', reason: 'stop' });
 });

@@ -584,18 +584,50 @@ t.test('answers: every upstream answer translated to every inbound format', asyn
   }
 });
 
-t.test('answers: upstream streams cut short still end properly for every client', async (t) => {
+/** The frame after which an upstream's answer is complete: the first one
+ *  carrying its end marker (truncation.ts). Chat: a finish_reason ([DONE]
+ *  may still be missing); Claude: message_delta (only message_stop missing);
+ *  Gemini: finishReason; Codex: response.completed. */
+const END_MARKER: Record<Upstream, RegExp> = {
+  'openai-chat': /"finish_reason":\s*"/,
+  claude: /"type":\s*"message_delta"/,
+  gemini: /"finishReason"/,
+  'gemini-cli': /"finishReason"/,
+  codex: /"type":\s*"response\.(?:completed|incomplete)"/,
+};
+
+/** Bytes of `text` an upstream must have sent for its answer to be whole:
+ *  up to the end of the JSON of its end-marker frame. */
+function completeAt(u: Upstream, text: string, framing: Framing): number {
+  const at = text.search(END_MARKER[u]);
+  if (at < 0) throw new Error(`no end marker in the ${u} fixture`);
+  let end: number;
+  if (framing === 'sse') end = text.indexOf('\n', at);
+  else {
+    end = text.indexOf(',\r\n', at);
+    if (end < 0) end = text.lastIndexOf(']');
+  }
+  if (end < 0) end = text.length;
+  if (text[end - 1] === '\r') end--;
+  return Buffer.byteLength(text.slice(0, end), 'utf8');
+}
+
+t.test('answers: upstream streams cut short reach every client as an error, never as a stop', async (t) => {
   for (const u of UPSTREAM) {
     for (const ans of ANSWERS[u]) {
       if (!ans.stream) continue;
       const bytes = Buffer.byteLength(ans.stream.text, 'utf8');
       const text = ans.stream.text;
+      const whole = completeAt(u, text, ans.stream.framing);
       // Mid-frame cuts, and cuts right at frame boundaries (before the last frame, after the first).
       const cuts = new Set<number>([0, 1, Math.floor(bytes * 0.1), Math.floor(bytes * 0.37), Math.floor(bytes * 0.5), Math.floor(bytes * 0.81), bytes - 3]);
       const lastFrame = Buffer.byteLength(text.slice(0, text.lastIndexOf('\n\n', text.length - 3) + 2), 'utf8');
       const firstFrame = Buffer.byteLength(text.slice(0, text.indexOf('\n\n') + 2), 'utf8');
       cuts.add(lastFrame);
       cuts.add(firstFrame);
+      // Right before and right at the end of the end-marker frame.
+      cuts.add(whole - 1);
+      cuts.add(whole);
       for (const i of INBOUND) {
         await t.test(`${u} ${ans.name} → ${i}`, async (t) => {
           const req = clientRequest(i, u, true);
@@ -604,13 +636,17 @@ t.test('answers: upstream streams cut short still end properly for every client'
               const r = translateStream(i, u, req, text, ans.stream!.framing, sse, cut);
               const label = `cut at ${cut}/${bytes}${sse ? '' : ' (JSON array)'}`;
               t.same(r.checked.problems, [], `${label}: a valid ${i} stream`);
-              t.not(r.checked.answer.ended, 'none', `${label}: ends with an error or a clean close`);
+              if (cut >= whole) t.equal(r.checked.answer.ended, 'clean', `${label}: after the end marker, a clean close`);
+              else {
+                t.equal(r.checked.answer.ended, 'error', `${label}: before the end marker, an error`);
+                t.match(r.checked.answer.error, /upstream stream ended before completion/, `${label}: saying why`);
+              }
               t.ok(ans.expect.text.startsWith(r.checked.answer.text), `${label}: the text so far is a prefix of the answer`);
               const lost = translateStream(i, u, req, text, ans.stream!.framing, sse, cut, true);
               t.same(lost.checked.problems, [], `${label}, connection lost: a valid ${i} stream`);
               // An answer whose end the client already saw stays a clean answer.
-              const whole = r.checked.answer.ended === 'clean' && r.checked.answer.text === ans.expect.text && r.checked.answer.calls.length === ans.expect.calls.length;
-              if (!whole || lost.checked.answer.ended !== 'clean') t.equal(lost.checked.answer.ended, 'error', `${label}, connection lost: ends with an error`);
+              const seen = r.checked.answer.ended === 'clean' && r.checked.answer.text === ans.expect.text && r.checked.answer.calls.length === ans.expect.calls.length;
+              if (!seen || lost.checked.answer.ended !== 'clean') t.equal(lost.checked.answer.ended, 'error', `${label}, connection lost: ends with an error`);
             }
           }
         });

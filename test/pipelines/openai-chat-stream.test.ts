@@ -86,9 +86,13 @@ t.test('decoder: provider quirks', async (t) => {
   t.same(named, [{ type: 'error', status: 429, message: 'quota exceeded' }], 'an error named by the event');
 });
 
-t.test('decoder: end without [DONE] or finish closes blocks but invents no finish', async (t) => {
+t.test('decoder: end without [DONE] or finish closes blocks, invents no finish, and is an error', async (t) => {
   const evs = decodeSSE('data: {"id":"x","choices":[{"index":0,"delta":{"content":"cut o"}}]}\n\n');
-  t.same(evs.map((e) => e.type), ['start', 'text-delta', 'block-end']);
+  t.same(evs.map((e) => e.type), ['start', 'text-delta', 'block-end', 'error']);
+  t.match(evs.at(-1), { type: 'error', status: 502, message: 'upstream stream ended before completion' });
+  t.match(decodeSSE(''), [{ type: 'error', status: 502 }], 'an empty stream too');
+  const noDone = decodeSSE('data: {"id":"x","choices":[{"index":0,"delta":{"content":"hi"}}]}\n\ndata: {"id":"x","choices":[{"index":0,"delta":{},"finish_reason":"length"}]}\n\n');
+  t.match(noDone.at(-1), { type: 'finish', reason: 'length' }, 'a finish_reason without [DONE] is a clean end');
   const done = decodeSSE('data: {"id":"x","choices":[{"index":0,"delta":{"content":"hi"}}]}\n\ndata: [DONE]\n\n');
   t.same(done.at(-1), { type: 'finish', reason: 'stop' }, '[DONE] without finish_reason is a clean stop');
 });

@@ -223,7 +223,8 @@ t.test('encoder: interleaved blocks, foreign reasoning, deltas without a start',
   const final = sent.at(-1)!.data.response;
   t.same(final.output.map((o: any) => o.type), ['message', 'function_call', 'function_call']);
   t.match(final.output, [{ content: [{ text: 'a' }] }, { name: 'f', arguments: '{}' }, { name: 'g', arguments: '{"x":1}' }]);
-  t.equal(final.usage, null);
+  // A completed response always reports usage (zero when the upstream sent none), as non-stream answers do.
+  t.match(final.usage, { input_tokens: 0, output_tokens: 0, total_tokens: 0 });
   t.ok((await sdkStream(encodeAll(plainRequest(), [{ type: 'text-delta', index: 5, text: 'z' }])).finalResponse()).output_text === 'z');
 });
 
@@ -241,7 +242,7 @@ t.test('decoder: failures, truncation and garbage', async (t) => {
   cut.push({ data: JSON.stringify({ type: 'response.created', response: { id: 'resp_1', model: 'm' } }) });
   cut.push({ data: JSON.stringify({ type: 'response.output_item.added', output_index: 0, item: { type: 'message' } }) });
   cut.push({ data: JSON.stringify({ type: 'response.output_text.delta', output_index: 0, delta: 'par' }) });
-  t.match(cut.end(), [{ type: 'block-end', index: 0 }, { type: 'error', status: 408 }]);
+  t.match(cut.end(), [{ type: 'block-end', index: 0 }, { type: 'error', status: 502, message: 'upstream stream ended before completion' }]);
 
   const err = codec.createStreamDecoder();
   t.match(err.push({ event: 'error', data: JSON.stringify({ type: 'error', code: 'rate_limit_exceeded', message: 'slow', sequence_number: 3 }) }), [

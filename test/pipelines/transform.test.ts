@@ -66,13 +66,17 @@ t.test('translate stream: strings mode pushes strings', async (t) => {
   t.ok(got.length > 0 && got.every((d) => typeof d === 'string'));
 });
 
-t.test('translate stream: abrupt upstream end still closes the client stream', async (t) => {
+t.test('translate stream: an upstream cut short ends the client stream with an error, not a stop', async (t) => {
   const { text } = await run(['data: {"id":"x","model":"m","choices":[{"index":0,"delta":{"content":"par', 'tial"}}]}\n\ndata: {"id":"x","choices":[{"index":0,"delta":{"content":" more"']);
   const frames = dataFrames(text);
-  t.equal(frames.at(-1), '[DONE]');
+  t.match(JSON.parse(frames.at(-1)!), { error: { message: 'upstream stream ended before completion', code: 'upstream_stream_truncated' } }, 'the last frame is an error');
+  t.notOk(frames.includes('[DONE]'), 'no [DONE]');
   const chunks = frames.slice(0, -1).map((d) => JSON.parse(d));
   t.equal(contentOf(text), 'partial', 'the half-sent last frame is dropped');
-  t.ok(chunks.some((c) => c.choices?.[0]?.finish_reason === 'stop'), 'a finish chunk is supplied');
+  t.notOk(chunks.some((c) => c.choices?.[0]?.finish_reason), 'no finish_reason pretends completion');
+  // A finish_reason that came without [DONE] is an answer that ended.
+  const finished = await run(['data: {"id":"x","model":"m","choices":[{"index":0,"delta":{"content":"done"}}]}\n\ndata: {"id":"x","choices":[{"index":0,"delta":{},"finish_reason":"stop"}]}\n\n']);
+  t.equal(dataFrames(finished.text).at(-1), '[DONE]', 'finish_reason without [DONE]: a clean end');
 });
 
 t.test('translate stream: an upstream error frame becomes the client error', async (t) => {

@@ -12,7 +12,7 @@ import { MAX_CURSORS, Selector } from '../../lib/routing/selector.js';
 import { OTHER } from '../../lib/usage/labels.js';
 import { GatewayMetrics, MAX_LABEL_VALUES } from '../../lib/usage/metrics.js';
 import { MAX_DETAILS_PER_MODEL, MAX_MODELS_PER_API, UsageStats } from '../../lib/usage/stats.js';
-import type { RequestRecord } from '../../lib/routing/dispatch.js';
+import type { RequestRecord } from '../../lib/routing/types.js';
 
 const N = 100_000;
 const name = (i: number) => `claude-made-up-${i}`;

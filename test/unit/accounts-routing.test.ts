@@ -3,9 +3,11 @@
 import t from 'tap';
 import { claudeExecutor, CLAUDE_CODE_IDENTITY } from '../../lib/providers/claude/executor.js';
 import { codexExecutor } from '../../lib/providers/codex/executor.js';
-import type { ExecuteInput } from '../../lib/providers/executor.js';
+import type { ExecuteInput, ProviderExecutor } from '../../lib/providers/executor.js';
 import { geminiCliExecutor } from '../../lib/providers/gemini-cli/executor.js';
 import { iflowExecutor } from '../../lib/providers/iflow/executor.js';
+import { patchContext } from '../../lib/providers/patch.js';
+import { applyPatch, patchSpec } from '../../lib/providers/patches.js';
 import { qwenExecutor } from '../../lib/providers/qwen/executor.js';
 import { Cooldowns } from '../../lib/routing/cooldown.js';
 import type { Credential } from '../../lib/routing/credentials.js';
@@ -25,6 +27,13 @@ const cred = (over: Partial<Credential>): Credential => ({
   ...over,
 });
 const input = (c: Credential, body: unknown, over: Partial<ExecuteInput> = {}): ExecuteInput => ({ credential: c, upstreamModel: 'm-up', body: JSON.stringify(body), stream: true, action: 'generate', ...over });
+/** What dispatch sends for a body: the executor's patch applied to the encoded object before its one serialisation. */
+const send = (executor: ProviderExecutor, c: Credential, body: Record<string, unknown>, over: Partial<ExecuteInput> = {}) => {
+  const i = input(c, body, over);
+  const obj = structuredClone(body);
+  const patched = applyPatch(obj, patchSpec(executor.kind, patchContext(c, i.upstreamModel, i.action, i.stream)));
+  return executor.buildRequest({ ...i, body: JSON.stringify(obj), patchHeaders: patched?.headers });
+};
 const json = (b: string | Buffer | undefined) => JSON.parse(String(b));
 
 t.test('reset hints: Retry-After first, then the provider hint', async (t) => {
@@ -69,18 +78,18 @@ t.test('suspensions: out of rotation until resumed, and not counted as cooling',
 });
 
 t.test('claude: OAuth tokens get Claude Code headers, betas and identity; API keys stay as they were', async (t) => {
-  const oauth = claudeExecutor.buildRequest(input(cred({ accessToken: 'tok' }), { model: 'm', system: 'Be brief.', messages: [] }, { clientHeaders: { 'anthropic-beta': 'x-beta' } }));
+  const oauth = send(claudeExecutor, cred({ accessToken: 'tok' }), { model: 'm', system: 'Be brief.', messages: [] }, { clientHeaders: { 'anthropic-beta': 'x-beta' } });
   t.equal(oauth.headers['authorization'], 'Bearer tok');
   t.equal(oauth.headers['x-api-key'], undefined);
   t.equal(oauth.headers['anthropic-beta'], 'x-beta,oauth-2025-04-20');
   t.equal(oauth.headers['x-app'], 'cli');
   t.match(oauth.headers['user-agent'], /^claude-cli\//);
   t.same(json(oauth.body).system, [{ type: 'text', text: CLAUDE_CODE_IDENTITY, cache_control: { type: 'ephemeral' } }, { type: 'text', text: 'Be brief.' }]);
-  const plain = claudeExecutor.buildRequest(input(cred({ accessToken: 'tok' }), { model: 'm', messages: [] }));
+  const plain = send(claudeExecutor, cred({ accessToken: 'tok' }), { model: 'm', messages: [] });
   t.equal(plain.headers['anthropic-beta'], 'claude-code-20250219,oauth-2025-04-20,interleaved-thinking-2025-05-14,fine-grained-tool-streaming-2025-05-14');
-  const again = claudeExecutor.buildRequest(input(cred({ accessToken: 'tok' }), { model: 'm', system: [{ type: 'text', text: CLAUDE_CODE_IDENTITY }], messages: [] }));
+  const again = send(claudeExecutor, cred({ accessToken: 'tok' }), { model: 'm', system: [{ type: 'text', text: CLAUDE_CODE_IDENTITY }], messages: [] });
   t.equal(json(again.body).system.length, 1, 'not added twice');
-  const key = claudeExecutor.buildRequest(input(cred({ apiKey: 'sk-ant' }), { model: 'm', system: 's', messages: [] }));
+  const key = send(claudeExecutor, cred({ apiKey: 'sk-ant' }), { model: 'm', system: 's', messages: [] });
   t.equal(key.headers['x-api-key'], 'sk-ant');
   t.equal(json(key.body).system, 's');
   t.equal(key.headers['x-app'], undefined);
@@ -88,15 +97,15 @@ t.test('claude: OAuth tokens get Claude Code headers, betas and identity; API ke
 
 t.test('codex: account id, originator, prompt cache key (the client’s, else stable per conversation start)', async (t) => {
   const c = cred({ provider: 'codex', accessToken: 'at', accountId: 'acct' });
-  const given = codexExecutor.buildRequest(input(c, { model: 'gpt-5', prompt_cache_key: 'pck', input: [] }));
+  const given = send(codexExecutor, c, { model: 'gpt-5', prompt_cache_key: 'pck', input: [] });
   t.equal(given.headers['chatgpt-account-id'], 'acct');
   t.equal(given.headers['originator'], 'codex_cli_rs');
   t.equal(given.headers['session_id'], 'pck');
   t.equal(given.headers['conversation_id'], 'pck');
   const first = { type: 'message', role: 'user', content: [{ type: 'input_text', text: 'hi' }] };
-  const a = codexExecutor.buildRequest(input(c, { model: 'gpt-5', instructions: 'i', input: [first] }));
-  const b = codexExecutor.buildRequest(input(c, { model: 'gpt-5', instructions: 'i', input: [first, { type: 'message', role: 'assistant', content: [] }] }));
-  const other = codexExecutor.buildRequest(input(c, { model: 'gpt-5', instructions: 'i', input: [{ ...first, content: [{ type: 'input_text', text: 'other' }] }] }));
+  const a = send(codexExecutor, c, { model: 'gpt-5', instructions: 'i', input: [first] });
+  const b = send(codexExecutor, c, { model: 'gpt-5', instructions: 'i', input: [first, { type: 'message', role: 'assistant', content: [] }] });
+  const other = send(codexExecutor, c, { model: 'gpt-5', instructions: 'i', input: [{ ...first, content: [{ type: 'input_text', text: 'other' }] }] });
   t.match(json(a.body).prompt_cache_key, /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-a[0-9a-f]{3}-[0-9a-f]{12}$/);
   t.equal(json(a.body).prompt_cache_key, json(b.body).prompt_cache_key, 'same conversation, same key');
   t.not(json(a.body).prompt_cache_key, json(other.body).prompt_cache_key);
@@ -104,29 +113,29 @@ t.test('codex: account id, originator, prompt cache key (the client’s, else st
 
 t.test('gemini-cli: Code Assist URL and headers, the account project in the envelope', async (t) => {
   const c = cred({ provider: 'gemini-cli', accessToken: 'ya29', projectId: 'proj-9' });
-  const r = geminiCliExecutor.buildRequest(input(c, { model: 'client-model', project: 'cliproxy-gateway', request: { contents: [] } }, { upstreamSse: true }));
+  const r = send(geminiCliExecutor, c, { model: 'client-model', project: 'cliproxy-gateway', request: { contents: [] } }, { upstreamSse: true });
   t.equal(r.url, 'http://up.test/v1internal:streamGenerateContent?alt=sse');
   t.equal(r.headers['authorization'], 'Bearer ya29');
   t.equal(r.headers['user-agent'], 'google-api-nodejs-client/9.15.1');
   t.match(r.headers['client-metadata'], /pluginType=GEMINI/);
   t.match(json(r.body), { model: 'm-up', project: 'proj-9', request: { contents: [] } }, "the client's project is replaced by the account's");
-  const n = geminiCliExecutor.buildRequest(input(c, { request: {} }, { stream: false }));
+  const n = send(geminiCliExecutor, c, { request: {} }, { stream: false });
   t.equal(n.url, 'http://up.test/v1internal:generateContent');
-  const arr = geminiCliExecutor.buildRequest(input(c, { request: {} }, { upstreamSse: false }));
+  const arr = send(geminiCliExecutor, c, { request: {} }, { upstreamSse: false });
   t.equal(arr.url, 'http://up.test/v1internal:streamGenerateContent');
-  const count = geminiCliExecutor.buildRequest(input(c, { model: 'x', project: 'y', request: { model: 'models/x', contents: [] } }, { action: 'count-tokens', stream: false }));
+  const count = send(geminiCliExecutor, c, { model: 'x', project: 'y', request: { model: 'models/x', contents: [] } }, { action: 'count-tokens', stream: false });
   t.equal(count.url, 'http://up.test/v1internal:countTokens');
   t.same(json(count.body), { request: { model: 'models/x', contents: [] } });
 });
 
 t.test('qwen and iflow: bearer credentials, their headers, the reference body fixes', async (t) => {
-  const q = qwenExecutor.buildRequest(input(cred({ provider: 'qwen', accessToken: 'qt', baseUrl: 'http://q.test/v1' }), { model: 'm', messages: [], stream: true }));
+  const q = send(qwenExecutor, cred({ provider: 'qwen', accessToken: 'qt', baseUrl: 'http://q.test/v1' }), { model: 'm', messages: [], stream: true });
   t.equal(q.url, 'http://q.test/v1/chat/completions');
   t.equal(q.headers['authorization'], 'Bearer qt');
   t.match(json(q.body), { stream_options: { include_usage: true }, tools: [{ function: { name: 'do_not_call_me' } }] });
-  const qn = qwenExecutor.buildRequest(input(cred({ provider: 'qwen', accessToken: 'qt' }), { model: 'm', messages: [] }, { stream: false }));
+  const qn = send(qwenExecutor, cred({ provider: 'qwen', accessToken: 'qt' }), { model: 'm', messages: [] }, { stream: false });
   t.equal(json(qn.body).tools, undefined, 'non-stream requests are left alone');
-  const i = iflowExecutor.buildRequest(input(cred({ provider: 'iflow', apiKey: 'sk-if', baseUrl: 'http://i.test/v1' }), { model: 'm', messages: [], tools: [] }));
+  const i = send(iflowExecutor, cred({ provider: 'iflow', apiKey: 'sk-if', baseUrl: 'http://i.test/v1' }), { model: 'm', messages: [], tools: [] });
   t.equal(i.headers['authorization'], 'Bearer sk-if');
   t.equal(i.headers['user-agent'], 'iFlow-Cli');
   t.equal(json(i.body).tools[0].function.name, 'noop');

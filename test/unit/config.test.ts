@@ -108,3 +108,49 @@ t.test('semantic checks: required fields, URLs, duplicates', async (t) => {
 t.test('an empty or comment-only file is the default config', async (t) => {
   t.same(parseConfig('# nothing\n').config, defaultConfig());
 });
+
+t.test('legacy auth.providers: config-api-key keys join api-keys, deduplicated, with a warning', async (t) => {
+  const { config, warnings } = parseConfig(
+    `api-keys: [a, b]
+auth:
+  providers:
+    - name: config-inline
+      type: config-api-key
+      api-keys: [b, c]
+    - type: config-api-key
+      api-keys: [c, d, ""]
+`,
+    'my.yaml',
+  );
+  t.same(config.apiKeys, ['a', 'b', 'c', 'd']);
+  t.same(warnings, ['my.yaml:2:1: auth: legacy block (older CLIProxyAPI): its 2 config-api-key key(s) are accepted as client keys along with api-keys; move them to api-keys and remove the block']);
+  t.notOk('legacyAuth' in config, 'the block is not part of the typed config');
+  t.same(parseConfig('auth:\n  providers:\n    - type: config-api-key\n      api-keys: [only]\n').config.apiKeys, ['only'], 'a legacy block alone gives the client keys');
+});
+
+t.test('legacy auth.providers: other types and fields warn; a block that yields no key is refused', async (t) => {
+  const { config, warnings } = parseConfig(
+    `auth:
+  providers:
+    - name: ext
+      type: some-sdk-provider
+      sdk: github.com/x/y
+      config: { a: 1 }
+    - type: config-api-key
+      api-keys: [k]
+`,
+    'my.yaml',
+  );
+  t.same(config.apiKeys, ['k']);
+  t.equal(warnings.length, 3);
+  t.match(warnings[0], /my\.yaml:6:7: auth\.providers\[0\]\.config: unknown key "config"; ignored/);
+  t.match(warnings[1], /my\.yaml:3:7: auth\.providers\[0\]: type "some-sdk-provider" is not supported \(only "config-api-key"\); ignored/);
+  t.match(warnings[2], /my\.yaml:1:1: auth: legacy block/);
+  t.match(errorOf('auth:\n  providers:\n    - type: config-api-key\n      api-keys: []\n'), /^my\.yaml:2:3: auth\.providers: the legacy auth block asks for client authentication but gives no key; refusing to run without a client-key check/);
+  t.match(errorOf('auth:\n  providers:\n    - type: some-sdk-provider\n'), /refusing to run without a client-key check/);
+  t.same(parseConfig('api-keys: [x]\nauth:\n  providers:\n    - type: some-sdk-provider\n').config.apiKeys, ['x'], 'api-keys still guard the gateway');
+  const empty = parseConfig('auth: {}\n', 'my.yaml');
+  t.same(empty.config.apiKeys, []);
+  t.same(empty.warnings, ['my.yaml:1:1: auth: legacy block (older CLIProxyAPI): it adds no client key; remove it']);
+  t.match(errorOf('auth:\n  providers:\n    - type: config-api-key\n      api-keys: k\n'), /my\.yaml:4:17: auth\.providers\[0\]\.api-keys: expected a list of strings/);
+});

@@ -5,7 +5,7 @@ import busboy from 'busboy';
 import { mkdir, readdir, readFile, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { atomicWriteFile } from '../../config/writeback.js';
-import type { Ctx, Register } from '../router.js';
+import type { Ctx, Register } from './context.js';
 import type { AuthFileRecord } from '../types.js';
 import { INVALID } from './basics.js';
 

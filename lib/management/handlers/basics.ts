@@ -3,7 +3,7 @@ import path from 'node:path';
 import { configToYaml } from '../../config/shape.js';
 import type { Config } from '../../config/types.js';
 import type { SaveResult } from '../../config/writeback.js';
-import type { Ctx, Register } from '../router.js';
+import type { Ctx, Register } from './context.js';
 
 export function answer(c: Ctx, r: SaveResult): void {
   if (r.ok) c.ok();

@@ -1,10 +1,11 @@
 // List settings: client keys (strings) and provider entries (objects). Edits
 // touch only the list items they change, so comments on the others stay.
 import { isSeq, YAMLSeq, type Document } from 'yaml';
+import { dropLegacyKeyProviders } from '../../config/legacy-auth.js';
 import { toYamlShape, sectionSchema } from '../../config/shape.js';
 import type { Config } from '../../config/types.js';
 import type { Schema } from '../../config/validate.js';
-import type { Register } from '../router.js';
+import type { Register } from './context.js';
 import { answer, INVALID } from './basics.js';
 
 type Json = Record<string, unknown>;
@@ -50,6 +51,8 @@ const apiKeys: StringList = {
   key: 'api-keys',
   get: (c) => c.apiKeys,
   write(doc, _cfg, next, change) {
+    // The list shown includes a legacy auth block's keys: the first edit moves them all into api-keys.
+    if (dropLegacyKeyProviders(doc)) return void doc.set('api-keys', doc.createNode(next));
     const seq = seqAt(doc, 'api-keys');
     if (change.index !== undefined && change.index < seq.items.length) seq.items[change.index] = doc.createNode(next[change.index]);
     else if (change.append && seq.items.length === next.length - 1) seq.items.push(doc.createNode(next[next.length - 1]));

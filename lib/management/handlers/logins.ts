@@ -1,6 +1,6 @@
 // Start an account login from the API (the same flows as the CLI flags) and
 // follow it: GET /<provider>-auth-url → {url, state}; GET /get-auth-status.
-import type { Register } from '../router.js';
+import type { Register } from './context.js';
 import type { LoginProvider } from '../types.js';
 
 const ENDPOINTS: Array<[string, LoginProvider]> = [

@@ -4,7 +4,7 @@
 import { readdir, readFile, truncate, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { MAIN_LOG } from '../../logging/file.js';
-import type { Ctx, Register } from '../router.js';
+import type { Ctx, Register } from './context.js';
 
 /** Lines returned at most (the newest ones). */
 export const MAX_LOG_LINES = 50_000;

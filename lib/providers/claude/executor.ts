@@ -1,9 +1,12 @@
 // Anthropic Messages API. Console API keys go as x-api-key; Claude OAuth
 // tokens (token files from --claude-login) as Bearer, with the headers and
 // betas Claude Code sends — the API serves OAuth tokens only to Claude Code —
-// and its identity as the first system block.
+// and its identity as the first system block (patch.ts).
 import type { ExecuteInput, ProviderExecutor } from '../executor.js';
 import type { UpstreamRequest } from '../upstream.js';
+import { claudePatch } from './patch.js';
+
+export { CLAUDE_CODE_IDENTITY } from './patch.js';
 
 export const CLAUDE_DEFAULT_BASE = 'https://api.anthropic.com';
 
@@ -29,30 +32,12 @@ const CLAUDE_CODE_HEADERS: Record<string, string> = {
   'user-agent': 'claude-cli/1.0.83 (external, cli)',
 };
 
-export const CLAUDE_CODE_IDENTITY = "You are Claude Code, Anthropic's official CLI for Claude.";
-
-/** Put Claude Code's identity first in `system`, keeping the client's own system prompt after it. */
-function withIdentity(body: string | Buffer, model: string): string | Buffer {
-  if (model.startsWith('claude-3-5-haiku')) return body;
-  let obj: Record<string, unknown>;
-  try {
-    obj = JSON.parse(typeof body === 'string' ? body : body.toString('utf8')) as Record<string, unknown>;
-  } catch {
-    return body;
-  }
-  const sys = obj['system'];
-  const blocks: unknown[] = typeof sys === 'string' ? (sys ? [{ type: 'text', text: sys }] : []) : Array.isArray(sys) ? sys : [];
-  const firstText = (blocks[0] as { text?: unknown } | undefined)?.text;
-  if (typeof firstText === 'string' && firstText.startsWith(CLAUDE_CODE_IDENTITY)) return body;
-  obj['system'] = [{ type: 'text', text: CLAUDE_CODE_IDENTITY, cache_control: { type: 'ephemeral' } }, ...blocks];
-  return JSON.stringify(obj);
-}
-
 export const claudeExecutor: ProviderExecutor = {
   kind: 'claude',
   format: 'claude',
   framing: 'sse',
-  buildRequest({ credential, upstreamModel, body, stream, action, clientHeaders }: ExecuteInput): UpstreamRequest {
+  patch: claudePatch,
+  buildRequest({ credential, body, stream, action, clientHeaders }: ExecuteInput): UpstreamRequest {
     const base = credential.baseUrl || CLAUDE_DEFAULT_BASE;
     const path = action === 'count-tokens' ? '/v1/messages/count_tokens' : '/v1/messages';
     const oauth = !!credential.accessToken;
@@ -70,7 +55,6 @@ export const claudeExecutor: ProviderExecutor = {
       headers['authorization'] = `Bearer ${credential.accessToken}`;
     } else if (credential.apiKey) headers['x-api-key'] = credential.apiKey;
     for (const k in credential.headers) headers[k.toLowerCase()] = credential.headers[k]!;
-    const out = oauth && action !== 'count-tokens' ? withIdentity(body, upstreamModel) : body;
-    return { url: `${base.replace(/\/+$/, '')}${path}?beta=true`, method: 'POST', headers, body: out, proxyUrl: credential.proxyUrl };
+    return { url: `${base.replace(/\/+$/, '')}${path}?beta=true`, method: 'POST', headers, body, proxyUrl: credential.proxyUrl };
   },
 };

@@ -1,29 +1,16 @@
 // iFlow's OpenAI-compatible API (apis.iflow.cn/v1) with the API key the
-// login fetched. An empty tools list gets a placeholder tool, as the
-// reference sends it (iFlow's streaming misbehaves on `tools: []`).
+// login fetched. An empty tools list gets a placeholder tool (patch.ts).
 import type { ExecuteInput, ProviderExecutor } from '../executor.js';
 import type { UpstreamRequest } from '../upstream.js';
 import { chatCompletionsRequest } from '../openai-compat/chat-request.js';
-
-const PLACEHOLDER = [{ type: 'function', function: { name: 'noop', description: 'Placeholder tool to stabilise streaming', parameters: { type: 'object' } } }];
-
-function fixTools(body: string | Buffer): string | Buffer {
-  const text = typeof body === 'string' ? body : body.toString('utf8');
-  if (!/"tools"\s*:\s*\[\s*\]/.test(text)) return body;
-  try {
-    const obj = JSON.parse(text) as Record<string, unknown>;
-    if (Array.isArray(obj['tools']) && obj['tools'].length === 0) obj['tools'] = PLACEHOLDER;
-    return JSON.stringify(obj);
-  } catch {
-    return body;
-  }
-}
+import { iflowPatch } from './patch.js';
 
 export const iflowExecutor: ProviderExecutor = {
   kind: 'iflow',
   format: 'openai-chat',
   framing: 'sse',
+  patch: iflowPatch,
   buildRequest({ credential, body, stream }: ExecuteInput): UpstreamRequest {
-    return chatCompletionsRequest(credential, fixTools(body), stream, credential.apiKey || credential.accessToken, { 'user-agent': 'iFlow-Cli' });
+    return chatCompletionsRequest(credential, body, stream, credential.apiKey || credential.accessToken, { 'user-agent': 'iFlow-Cli' });
   },
 };

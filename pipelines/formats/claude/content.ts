@@ -3,8 +3,8 @@
 // decode; same-format traffic is passed through untouched by the router, so
 // this only matters when the answer or request crosses formats.
 import { TranslationError } from '../../ir.js';
-import type { IRFilePart, IRImagePart, IRPart, IRTextPart, IRToolResultPart } from '../../ir.js';
-import { argsToInput, cacheControlOf, cacheControlOut, FOREIGN_REASONING_PREFIX, isObj, str } from './shared.js';
+import type { IRFilePart, IRImagePart, IRPart, IRPartExtras, IRTextPart, IRToolResultPart } from '../../ir.js';
+import { argsToInput, cacheControlOf, cacheControlOut, isObj, signatureFromClient, str } from './shared.js';
 import type { Json } from './shared.js';
 
 type ResultItem = IRTextPart | IRImagePart | IRFilePart;
@@ -22,7 +22,7 @@ type Extras = Record<string, unknown>;
 /** Copies cache_control, and keeps the block's fields the IR has no place
  *  for (citations, document context…) in the part's claude extras so a
  *  Claude → Claude round trip rebuilds the block exactly. */
-function withCache<T extends { cacheControl?: unknown; extras?: Partial<Record<string, Extras>> }>(
+function withCache<T extends { cacheControl?: unknown; extras?: IRPartExtras }>(
   part: T,
   block: Json,
   known?: readonly string[],
@@ -38,7 +38,7 @@ function withCache<T extends { cacheControl?: unknown; extras?: Partial<Record<s
 
 /** Applies a part's claude extras to the block being built; "__" keys are
  *  codec-private hints, not fields. */
-function withExtras(block: Json, extras: Partial<Record<string, Extras>> | undefined): Json {
+function withExtras(block: Json, extras: IRPartExtras | undefined): Json {
   const e = extras?.claude;
   if (e) for (const [k, v] of Object.entries(e)) if (!k.startsWith('__')) block[k] = v;
   return block;
@@ -138,11 +138,8 @@ export function decodeBlock(block: unknown, names: Map<string, string>, where: s
       const stash = Array.isArray(block.content) ? { __array: true } : undefined;
       return withCache(part, block, ['tool_use_id', 'content', 'is_error'], stash);
     }
-    case 'thinking': {
-      const sig = str(block.signature);
-      if (sig?.startsWith(FOREIGN_REASONING_PREFIX)) return { type: 'reasoning', text: str(block.thinking) ?? '', encrypted: sig.slice(FOREIGN_REASONING_PREFIX.length) };
-      return { type: 'reasoning', text: str(block.thinking) ?? '', ...(sig ? { signature: sig } : {}) };
-    }
+    case 'thinking':
+      return { type: 'reasoning', text: str(block.thinking) ?? '', ...signatureFromClient(str(block.signature)) };
     case 'redacted_thinking':
       return { type: 'reasoning', text: '', redactedData: str(block.data) ?? '' };
     default:
@@ -237,10 +234,12 @@ export function encodePart(p: IRPart, role: 'user' | 'assistant'): Json | undefi
     case 'reasoning':
       if (role !== 'assistant') return undefined;
       if (p.redactedData) return { type: 'redacted_thinking', data: p.redactedData };
-      // Claude verifies signatures; an unsigned thought (from another
-      // provider) would be rejected, and turning it into text would show
-      // private reasoning as an answer. So it is left out.
-      if (!p.signature) return undefined;
+      // Claude verifies signatures: a thought it did not sign (another
+      // provider's, or none) gets a 400 "Invalid signature in thinking block",
+      // and turning it into text would show private reasoning as an answer.
+      // So it is left out (request.ts turns thinking off where Claude then
+      // needs a thinking block it can no longer have).
+      if (!p.signature || p.signatureOrigin !== 'claude') return undefined;
       return { type: 'thinking', thinking: p.text, signature: p.signature };
     case 'tool-call':
       return role === 'assistant'

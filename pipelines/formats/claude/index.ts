@@ -9,7 +9,7 @@ import { createStreamDecoder, createStreamEncoder } from './stream.js';
 
 export { countTokensEstimate } from './tokens.js';
 export { DEFAULT_MAX_TOKENS } from './request.js';
-export { foldSystemMessages } from './passthrough.js';
+export { dropUnsignedThinking, foldSystemMessages, pipedClaudeBody } from './passthrough.js';
 
 export const codec: FormatCodec = {
   name: 'claude',

@@ -102,6 +102,8 @@ export interface EncodedConversation {
   /** Leading system messages, to append to the top-level system. */
   leadingSystem: IRTextPart[];
   messages: Json[];
+  /** An assistant thought was left out for want of a Claude signature. */
+  droppedThinking: boolean;
 }
 
 export function encodeMessages(messages: IRMessage[]): EncodedConversation {
@@ -109,6 +111,7 @@ export function encodeMessages(messages: IRMessage[]): EncodedConversation {
   const ids = new IdMapper();
   const turns: Turn[] = [];
   let seenTurn = false;
+  let droppedThinking = false;
 
   messages.forEach((m, mi) => {
     if (m.role === 'system') {
@@ -150,6 +153,7 @@ export function encodeMessages(messages: IRMessage[]): EncodedConversation {
       }
       const b = encodePart(p, role);
       if (b) blocks.push(b);
+      else if (p.type === 'reasoning' && role === 'assistant') droppedThinking = true;
     });
     keptAt(m.content.length, true);
     if (blocks.length) turns.push({ role, blocks, ...(claude?.__string === true ? { stringForm: true } : {}) });
@@ -178,7 +182,7 @@ export function encodeMessages(messages: IRMessage[]): EncodedConversation {
     }
     if (!last.blocks.length) merged.pop();
   }
-  return { leadingSystem, messages: merged.map(toMessage) };
+  return { leadingSystem, messages: merged.map(toMessage), droppedThinking };
 }
 
 function toMessage(t: Turn): Json {

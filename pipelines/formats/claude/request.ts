@@ -203,8 +203,11 @@ function fixForeignSampling(out: Json, thinkingOn: boolean): void {
 }
 
 /** With thinking on, the assistant turn of an unfinished tool loop must open
- *  with a signed thinking block; history from another provider has none. */
-function toolLoopLacksThinking(messages: Json[]): boolean {
+ *  with a signed thinking block (else Claude answers 400 "Expected thinking
+ *  or redacted_thinking, but found tool_use"); history from another provider
+ *  has none, and thoughts another provider signed are left out (content.ts).
+ *  Claude's way out is thinking off for that request. */
+export function toolLoopLacksThinking(messages: Json[]): boolean {
   const last = messages[messages.length - 1];
   const prev = messages[messages.length - 2];
   if (!last || !prev || last.role !== 'user' || prev.role !== 'assistant') return false;
@@ -257,9 +260,10 @@ export function encodeRequest(req: IRRequest): Record<string, unknown> {
   if (req.user) out.metadata = { user_id: req.user };
 
   let thinking = encodeThinking(req, isObj(extras[ADAPTIVE]) ? (extras[ADAPTIVE] as Json) : undefined, maxTokens);
-  if (!fromClaude && thinking && thinking.type !== 'disabled') {
-    const forced = req.toolChoice?.type === 'required' || req.toolChoice?.type === 'tool';
-    if (forced || toolLoopLacksThinking(conv.messages)) thinking = undefined;
+  if (thinking && thinking.type !== 'disabled') {
+    const forced = !fromClaude && (req.toolChoice?.type === 'required' || req.toolChoice?.type === 'tool');
+    // A Claude client's own history is its business, unless a thought of it was left out here.
+    if (forced || ((!fromClaude || conv.droppedThinking) && toolLoopLacksThinking(conv.messages))) thinking = undefined;
   }
   if (thinking) out.thinking = thinking;
   if (!fromClaude) fixForeignSampling(out, thinking !== undefined && thinking.type !== 'disabled');

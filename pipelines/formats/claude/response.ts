@@ -28,7 +28,7 @@ export function decodeResponse(body: unknown): IREvent[] {
         break;
       case 'thinking': {
         const sig = str(b.signature);
-        events.push({ type: 'reasoning-delta', index, text: str(b.thinking) ?? '', ...(sig ? { signature: sig } : {}) });
+        events.push({ type: 'reasoning-delta', index, text: str(b.thinking) ?? '', ...(sig ? { signature: sig, signatureOrigin: 'claude' as const } : {}) });
         break;
       }
       case 'redacted_thinking':

@@ -1,7 +1,7 @@
 // Small helpers shared by the Claude codec halves: value guards, stop-reason
 // and usage mapping, id handling.
 import { createHash, randomBytes } from 'node:crypto';
-import type { IRCacheControl, IRFinishReason, IRUsage } from '../../ir.js';
+import type { IRCacheControl, IRFinishReason, IRReasoningPart, IRSignatureOrigin, IRUsage } from '../../ir.js';
 
 export type Json = Record<string, unknown>;
 
@@ -10,9 +10,34 @@ export type Json = Record<string, unknown>;
  *  client hands it back on the next turn. Real Claude signatures never start
  *  with it, and the encoder never sends such a block to Claude. */
 export const FOREIGN_REASONING_PREFIX = 'cliproxy-enc:';
+/** Likewise for a signature Claude did not issue (a Gemini thoughtSignature):
+ *  the client keeps it for a later Gemini turn, Claude never sees it. */
+export const FOREIGN_SIGNATURE_PREFIX = 'cliproxy-gemini:';
+/** Every tag the gateway puts on signatures it hands Claude clients. */
+export const GATEWAY_TAG = 'cliproxy-';
 
-export function signatureFor(p: { signature?: string; encrypted?: string }): string | undefined {
-  return p.signature ?? (p.encrypted ? FOREIGN_REASONING_PREFIX + p.encrypted : undefined);
+type Signed = { signature?: string; signatureOrigin?: IRSignatureOrigin; encrypted?: string };
+
+/** The signature text a Claude client gets: Claude's own as issued, anything
+ *  else tagged so that its way back (signatureFromClient) knows it is not. */
+export function signatureFor(p: Signed): string | undefined {
+  if (p.signature) return p.signatureOrigin === 'claude' ? p.signature : FOREIGN_SIGNATURE_PREFIX + p.signature;
+  return p.encrypted ? FOREIGN_REASONING_PREFIX + p.encrypted : undefined;
+}
+
+/** A Claude client's thinking-block signature → the IR's fields. Untagged
+ *  signatures are Claude's: that is what Claude and piped Claude answers give. */
+export function signatureFromClient(sig: string | undefined): Pick<IRReasoningPart, 'signature' | 'signatureOrigin' | 'encrypted'> {
+  if (!sig) return {};
+  if (sig.startsWith(FOREIGN_REASONING_PREFIX)) return { encrypted: sig.slice(FOREIGN_REASONING_PREFIX.length) };
+  if (sig.startsWith(FOREIGN_SIGNATURE_PREFIX)) return { signature: sig.slice(FOREIGN_SIGNATURE_PREFIX.length), signatureOrigin: 'gemini' };
+  return { signature: sig, signatureOrigin: 'claude' };
+}
+
+/** Whether Claude accepts this thinking block signature back: one it issued,
+ *  i.e. present and not tagged by the gateway as another provider's. */
+export function claudeSigned(sig: unknown): boolean {
+  return typeof sig === 'string' && sig !== '' && !sig.startsWith(GATEWAY_TAG);
 }
 
 export function isObj(v: unknown): v is Json {

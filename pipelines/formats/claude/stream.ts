@@ -2,6 +2,7 @@
 // The encoder (IR events → Anthropic SSE) is in stream-encode.ts.
 import type { StreamDecoder, StreamFrame } from '../../codec.js';
 import type { IREvent } from '../../ir.js';
+import { truncatedError } from '../../truncation.js';
 import { statusForType } from './errors.js';
 import { isServerBlock } from './response.js';
 import { decodeStopReason, decodeUsage, isObj, num, parseJson, str } from './shared.js';
@@ -80,7 +81,7 @@ class ClaudeStreamDecoder implements StreamDecoder {
         const text = str(block.thinking);
         const sig = str(block.signature);
         if (text) events.push({ type: 'reasoning-delta', index, text });
-        if (sig) events.push({ type: 'reasoning-delta', index, signature: sig });
+        if (sig) events.push({ type: 'reasoning-delta', index, signature: sig, signatureOrigin: 'claude' });
         return events;
       }
       case 'redacted_thinking':
@@ -109,7 +110,7 @@ class ClaudeStreamDecoder implements StreamDecoder {
       }
       case 'signature_delta': {
         const sig = str(delta.signature);
-        return sig ? [{ type: 'reasoning-delta', index, signature: sig }] : [];
+        return sig ? [{ type: 'reasoning-delta', index, signature: sig, signatureOrigin: 'claude' }] : [];
       }
       case 'input_json_delta': {
         const args = str(delta.partial_json);
@@ -137,7 +138,7 @@ class ClaudeStreamDecoder implements StreamDecoder {
     if (this.sawDelta) return this.finish();
     this.finished = true;
     const events: IREvent[] = [...this.open].map((index) => ({ type: 'block-end' as const, index }));
-    events.push({ type: 'error', status: 502, message: 'upstream stream ended before the message was complete' });
+    events.push(truncatedError());
     return events;
   }
 }

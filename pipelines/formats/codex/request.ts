@@ -27,6 +27,7 @@ import { encodeResponsesBody } from '../openai-responses/request.js';
 import { isObj, str, responsesExtras } from '../openai-responses/shared.js';
 import type { Obj } from '../openai-responses/shared.js';
 import { isWebSearchType } from '../openai-responses/tools.js';
+import { isGatewayCompaction } from '../openai-responses/compaction.js';
 
 const REJECTED = [
   'max_output_tokens', 'max_completion_tokens', 'temperature', 'top_p', 'truncation', 'user', 'metadata',
@@ -92,11 +93,21 @@ export function encodeCodexRequest(req: IRRequest): Record<string, unknown> {
   return body;
 }
 
-/** Per input item: system → developer, reasoning the backend cannot
- *  decrypt dropped, per-part prompt_cache_breakpoint hints removed. */
+/** The body of POST …/responses/compact: what the backend takes on
+ *  /responses, without `stream` (compaction answers in one JSON object). */
+export function encodeCodexCompactRequest(req: IRRequest): Record<string, unknown> {
+  const body = encodeCodexRequest(req);
+  delete body.stream;
+  return body;
+}
+
+/** Per input item: system → developer, reasoning and compaction items the
+ *  backend cannot decrypt dropped (the gateway's own compaction items travel
+ *  with their summary as a message), per-part prompt_cache_breakpoint hints removed. */
 function adaptItem(item: unknown): unknown {
   if (!isObj(item)) return item;
   if (item.type === 'reasoning' && typeof item.encrypted_content !== 'string') return undefined;
+  if (isGatewayCompaction(item)) return undefined;
   let out = item;
   if (item.role === 'system') out = { ...out, role: 'developer' };
   if (Array.isArray(item.content) && item.content.some((p) => isObj(p) && 'prompt_cache_breakpoint' in p)) {

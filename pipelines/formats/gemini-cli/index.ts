@@ -6,7 +6,7 @@
 // wraps and unwraps.
 import type { FormatCodec, StreamEncoderOptions, StreamFrame } from '../../codec.js';
 import { TranslationError } from '../../ir.js';
-import type { IREvent, IRRequest, IRResponse } from '../../ir.js';
+import type { GeminiCliExtras, IREvent, IRRequest, IRResponse } from '../../ir.js';
 import {
   GeminiStreamDecoder,
   decodeCountTokensRequest as decodeGeminiCount,
@@ -34,7 +34,7 @@ export function decodeRequest(body: unknown): IRRequest {
   const { session_id: sessionId, ...request } = inner ?? {};
   const model = str(body.model) ?? str(request.model);
   const req = decodeGemini({ ...request, ...(model !== undefined ? { model } : {}) });
-  const cx: Json = {};
+  const cx: GeminiCliExtras = {};
   for (const [k, v] of Object.entries(body)) if (!ENVELOPE_KNOWN.has(k)) cx[k] = v;
   if (sessionId !== undefined) cx.session_id = sessionId;
   req.extras['gemini-cli'] = cx;

@@ -1,5 +1,5 @@
 // IR → Gemini generateContent body (no model: the executor puts it in the URL).
-import type { IRMessage, IRPart, IRPartExtras, IRRequest, IRTool, IRToolCallPart, IRToolResultPart } from '../../ir.js';
+import type { GeminiExtras, IRMessage, IRPart, IRPartExtras, IRRequest, IRTool, IRToolCallPart, IRToolResultPart } from '../../ir.js';
 import { clampBudget, requestedBudget, thinkingRange } from '../../reasoning.js';
 import { buildToolNameMap, hasGeminiParameters, sanitizeFunctionName, toGeminiSchema } from '../../schema.js';
 import { GEMINI_ORIGIN } from './request.js';
@@ -148,10 +148,13 @@ function encodeModelParts(parts: IRPart[], upName: (n: string) => string, opts: 
   let firstCall = true;
   for (const p of parts) {
     switch (p.type) {
-      case 'reasoning':
-        if (p.text) out.push(...sigs.flush(), { text: p.text, thought: true, ...(p.signature ? { thoughtSignature: p.signature } : {}) });
-        else if (p.signature) sigs.pending = p.signature; // belongs to the part that follows
+      case 'reasoning': {
+        // Gemini checks its own signatures only; Claude's mean nothing to it.
+        const sig = p.signatureOrigin === 'claude' ? undefined : p.signature;
+        if (p.text) out.push(...sigs.flush(), { text: p.text, thought: true, ...(sig ? { thoughtSignature: sig } : {}) });
+        else if (sig) sigs.pending = sig; // belongs to the part that follows
         break;
+      }
       case 'text': {
         const raw = geminiExtras(p.extras)?.rawPart;
         out.push(...sigs.take(isObj(raw) ? raw : withExtras({ text: p.text }, p)));
@@ -259,7 +262,7 @@ const BUILTIN: Record<string, string> = {
   url_context: 'urlContext',
 };
 
-function encodeTools(tools: IRTool[] | undefined, gx: Json, upName: (n: string) => string): Json[] {
+function encodeTools(tools: IRTool[] | undefined, gx: GeminiExtras, upName: (n: string) => string): Json[] {
   const decls: Json[] = [];
   const others: Json[] = [];
   const jsonSchemaTools = new Set(Array.isArray(gx.jsonSchemaTools) ? gx.jsonSchemaTools : []);
@@ -287,7 +290,7 @@ function encodeTools(tools: IRTool[] | undefined, gx: Json, upName: (n: string) 
   return out;
 }
 
-function encodeToolConfig(req: IRRequest, gx: Json, upName: (n: string) => string): Json | undefined {
+function encodeToolConfig(req: IRRequest, gx: GeminiExtras, upName: (n: string) => string): Json | undefined {
   const out: Json = isObj(gx.toolConfig) ? { ...gx.toolConfig } : {};
   const fc = isObj(gx.functionCalling) ? gx.functionCalling : undefined;
   const tc = req.toolChoice;
@@ -303,7 +306,7 @@ function encodeToolConfig(req: IRRequest, gx: Json, upName: (n: string) => strin
   return isEmpty(out) ? undefined : out;
 }
 
-function encodeGenerationConfig(req: IRRequest, gx: Json, fromGemini: boolean): Json {
+function encodeGenerationConfig(req: IRRequest, gx: GeminiExtras, fromGemini: boolean): Json {
   const g: Json = isObj(gx.generationConfig) ? { ...gx.generationConfig } : {};
   if (req.maxTokens !== undefined) g.maxOutputTokens = req.maxTokens;
   if (req.temperature !== undefined) g.temperature = req.temperature;
@@ -335,7 +338,7 @@ function toGeminiSchemaLoose(schema: Record<string, unknown>): Json {
   return isObj(v) ? v : { type: 'object' };
 }
 
-function encodeThinking(req: IRRequest, gx: Json, fromGemini: boolean): Json | undefined {
+function encodeThinking(req: IRRequest, gx: GeminiExtras, fromGemini: boolean): Json | undefined {
   const r = req.reasoning;
   const raw = isObj(gx.thinkingConfig) ? gx.thinkingConfig : undefined;
   if (!r && !raw) return undefined;

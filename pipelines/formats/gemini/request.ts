@@ -4,6 +4,7 @@
 // trip loses nothing (see EXTRAS below); parts keep theirs in part.extras.gemini.
 import { TranslationError } from '../../ir.js';
 import type {
+  GeminiExtras,
   IREffort,
   IRMessage,
   IRPart,
@@ -16,7 +17,7 @@ import type {
   IRToolResultPart,
 } from '../../ir.js';
 import { lowerSchemaTypes } from '../../schema.js';
-import { isEmpty, isObj, num, pick, restOf, str } from './util.js';
+import { CLAUDE_SIGNATURE_PREFIX, isEmpty, isObj, num, pick, restOf, signatureFromClient, str } from './util.js';
 import type { Json } from './util.js';
 
 // req.extras.gemini:
@@ -49,7 +50,7 @@ const PART_MAIN = ['text', 'thought', 'thoughtSignature', 'inlineData', 'fileDat
 
 export function decodeRequest(body: unknown): IRRequest {
   if (!isObj(body)) throw new TranslationError('request body must be a JSON object');
-  const gx: Json = { [GEMINI_ORIGIN]: true };
+  const gx: GeminiExtras = { [GEMINI_ORIGIN]: true };
   const model = str(body.model)?.replace(/^models\//, '') ?? '';
   const req: IRRequest = { model, system: [], messages: [], stream: body.stream === true, extras: { gemini: gx } };
 
@@ -85,7 +86,7 @@ interface PendingCall {
   answered: boolean;
 }
 
-function decodeContents(contents: unknown[], gx: Json): IRMessage[] {
+function decodeContents(contents: unknown[], gx: GeminiExtras): IRMessage[] {
   const out: IRMessage[] = [];
   let prevRole = '';
   // Calls of the latest model turn that have not been answered yet: Gemini
@@ -133,8 +134,11 @@ function pairResult(part: IRToolResultPart, pending: PendingCall[], pos: string)
   }
 }
 
-function decodePart(p: Json, pos: string, gx: Json): IRPart[] {
-  const sig = str(pick(p, 'thoughtSignature'));
+function decodePart(p: Json, pos: string, gx: GeminiExtras): IRPart[] {
+  const given = str(pick(p, 'thoughtSignature'));
+  // A Claude signature the gateway tagged (util.ts) belongs to a thought for
+  // Claude; on any other part it is no use to either provider.
+  const sig = given?.startsWith(CLAUDE_SIGNATURE_PREFIX) && p.thought !== true ? undefined : given;
   const partRest = restOf(p, PART_MAIN);
   const fc = pick(p, 'functionCall');
   if (isObj(fc)) {
@@ -151,7 +155,7 @@ function decodePart(p: Json, pos: string, gx: Json): IRPart[] {
   // there); other formats never see it, so it travels in the part's extras.
   const extras = sig ? { gemini: { ...partRest, thoughtSignature: sig } } : isEmpty(partRest) ? undefined : { gemini: partRest };
   if (typeof p.text === 'string') {
-    if (p.thought === true) return [{ type: 'reasoning', text: p.text, ...(sig ? { signature: sig } : {}) }];
+    if (p.thought === true) return [{ type: 'reasoning', text: p.text, ...(sig ? signatureFromClient(sig) : {}) }];
     return [{ type: 'text', text: p.text, ...(extras ? { extras } : {}) }];
   }
   const inline = pick(p, 'inlineData');
@@ -192,7 +196,7 @@ export function renderSpecialPart(p: Json): string | undefined {
 // remembered); anything else is its JSON text, which the encoder parses back.
 const RESULT_KEYS = ['output', 'result', 'content', 'error', 'text'];
 
-function decodeFunctionResponse(fr: Json, gx: Json): IRToolResultPart {
+function decodeFunctionResponse(fr: Json, gx: GeminiExtras): IRToolResultPart {
   const id = str(fr.id);
   if (id) gx.callIds = true;
   const name = str(fr.name);
@@ -225,12 +229,12 @@ function decodeFunctionResponse(fr: Json, gx: Json): IRToolResultPart {
   return out;
 }
 
-function decodeTools(raw: unknown, req: IRRequest, gx: Json): void {
+function decodeTools(raw: unknown, req: IRRequest, gx: GeminiExtras): void {
   if (raw === undefined || raw === null) return;
   if (!Array.isArray(raw)) throw new TranslationError('tools: must be an array');
   const tools: IRTool[] = [];
   const unknown: Json[] = [];
-  const declExtras: Json = {};
+  const declExtras: Record<string, Json> = {};
   const jsonSchemaTools: string[] = [];
   raw.forEach((t, i) => {
     if (!isObj(t)) throw new TranslationError(`tools[${i}]: must be an object`);
@@ -267,7 +271,7 @@ function decodeTools(raw: unknown, req: IRRequest, gx: Json): void {
   if (jsonSchemaTools.length) gx.jsonSchemaTools = jsonSchemaTools;
 }
 
-function decodeToolConfig(raw: unknown, req: IRRequest, gx: Json): void {
+function decodeToolConfig(raw: unknown, req: IRRequest, gx: GeminiExtras): void {
   if (!isObj(raw)) return;
   const rest = restOf(raw, ['functionCallingConfig']);
   if (!isEmpty(rest)) gx.toolConfig = rest;
@@ -289,7 +293,7 @@ function decodeToolConfig(raw: unknown, req: IRRequest, gx: Json): void {
 
 const LEVEL_EFFORT: Record<string, IREffort> = { minimal: 'minimal', low: 'low', medium: 'medium', high: 'high' };
 
-function decodeGenerationConfig(raw: unknown, req: IRRequest, gx: Json): void {
+function decodeGenerationConfig(raw: unknown, req: IRRequest, gx: GeminiExtras): void {
   if (raw === undefined || raw === null) return;
   if (!isObj(raw)) throw new TranslationError('generationConfig: must be an object');
   const rest = restOf(raw, GEN_KNOWN);

@@ -2,7 +2,7 @@
 import type { IREvent, IRRequest, IRResponse } from '../../ir.js';
 import { GeminiStreamDecoder, encodeFinishReason, encodeUsage, parseArgsObject } from './stream.js';
 import type { GeminiDecoderInput } from './stream.js';
-import { SignatureCarrier, isObj } from './util.js';
+import { SignatureCarrier, clientSignature, isObj } from './util.js';
 import type { Json } from './util.js';
 
 /** A generateContent body (or a buffered stream: an array of chunks) → the
@@ -13,7 +13,7 @@ export function decodeResponse(body: unknown, opts?: GeminiDecoderInput): IREven
   if (!chunks.some(isObj)) return [{ type: 'error', status: 502, message: 'upstream returned a response that is not a Gemini answer' }];
   const ev: IREvent[] = [];
   for (const c of chunks) ev.push(...d.pushChunk(isObj(c) ? c : {}));
-  ev.push(...d.end());
+  ev.push(...d.endWhole());
   return ev;
 }
 
@@ -22,8 +22,9 @@ export function encodeResponse(res: IRResponse, req: IRRequest): Json {
   const sigs = new SignatureCarrier();
   for (const p of res.content) {
     if (p.type === 'reasoning') {
-      if (p.text) parts.push(...sigs.flush(), { text: p.text, thought: true, ...(p.signature ? { thoughtSignature: p.signature } : {}) });
-      else if (p.signature) sigs.pending = p.signature;
+      const sig = p.signature ? clientSignature(p.signature, p.signatureOrigin) : undefined;
+      if (p.text) parts.push(...sigs.flush(), { text: p.text, thought: true, ...(sig ? { thoughtSignature: sig } : {}) });
+      else if (sig) sigs.pending = sig;
     } else if (p.type === 'text') {
       parts.push(...sigs.take({ text: p.text }));
     } else {

@@ -1,10 +1,11 @@
 // Gemini GenerateContentResponse chunks ↔ IR events.
 import type { StreamDecoder, StreamEncoder, StreamEncoderOptions, StreamFrame } from '../../codec.js';
 import type { IREvent, IRFinishReason, IRRequest, IRUsage } from '../../ir.js';
+import { truncatedError } from '../../truncation.js';
 import { decodeErrorObject, errorBody } from './errors.js';
 import { renderSpecialPart } from './request.js';
 import { geminiToolNameMap } from './request-encode.js';
-import { SignatureCarrier, isObj, num, pick, randomToken, str } from './util.js';
+import { SignatureCarrier, clientSignature, isObj, num, pick, randomToken, str } from './util.js';
 import type { Json } from './util.js';
 
 export interface GeminiDecoderOptions {
@@ -161,7 +162,7 @@ export class GeminiStreamDecoder implements StreamDecoder {
     }
     if (typeof p.text === 'string' && p.thought === true) {
       const index = this.openBlock('reasoning', ev);
-      if (p.text || sig) ev.push({ type: 'reasoning-delta', index, ...(p.text ? { text: p.text } : {}), ...(sig ? { signature: sig } : {}) });
+      if (p.text || sig) ev.push({ type: 'reasoning-delta', index, ...(p.text ? { text: p.text } : {}), ...(sig ? { signature: sig, signatureOrigin: 'gemini' as const } : {}) });
       return;
     }
     let text = typeof p.text === 'string' ? p.text : undefined;
@@ -184,13 +185,30 @@ export class GeminiStreamDecoder implements StreamDecoder {
 
   private signatureBlock(signature: string, ev: IREvent[]): void {
     const index = this.nextIndex++;
-    ev.push({ type: 'reasoning-delta', index, signature }, { type: 'block-end', index });
+    ev.push({ type: 'reasoning-delta', index, signature, signatureOrigin: 'gemini' }, { type: 'block-end', index });
   }
 
+  /** The upstream stream ended. Google puts finishReason on the last chunk
+   *  (a blocked prompt gets promptFeedback.blockReason instead): a stream
+   *  without either was cut short (truncation.ts). */
   end(): IREvent[] {
+    return this.close(this.finishRaw === undefined && this.blockReason === undefined);
+  }
+
+  /** A whole non-stream body: it parsed, so it is complete with or without a finishReason. */
+  endWhole(): IREvent[] {
+    return this.close(false);
+  }
+
+  private close(truncated: boolean): IREvent[] {
     if (this.done) return [];
     this.done = true;
     const ev: IREvent[] = [];
+    if (truncated) {
+      this.closeOpen(ev);
+      ev.push(truncatedError());
+      return ev;
+    }
     if (!this.started) return ev;
     this.closeOpen(ev);
     let reason: IRFinishReason;
@@ -278,16 +296,18 @@ export class GeminiStreamEncoder implements StreamEncoder {
       case 'text-delta':
         return ev.text ? this.chunk(this.sigs.take({ text: ev.text })) : '';
       case 'reasoning-delta': {
+        // Claude's signatures go to the client tagged (util.ts), Gemini's as they came.
+        const sig = ev.signature ? clientSignature(ev.signature, ev.signatureOrigin) : undefined;
         if (ev.text) {
           this.reasoningWithText.add(ev.index);
-          return this.chunk([...this.sigs.flush(), { text: ev.text, thought: true, ...(ev.signature ? { thoughtSignature: ev.signature } : {}) }]);
+          return this.chunk([...this.sigs.flush(), { text: ev.text, thought: true, ...(sig ? { thoughtSignature: sig } : {}) }]);
         }
-        if (!ev.signature) return '';
+        if (!sig) return '';
         // A signature closing a thought (Claude-style) stays on a thought part;
         // a bare one belongs to the part that comes next (Gemini-style).
-        if (this.reasoningWithText.has(ev.index)) return this.chunk([{ text: '', thought: true, thoughtSignature: ev.signature }]);
+        if (this.reasoningWithText.has(ev.index)) return this.chunk([{ text: '', thought: true, thoughtSignature: sig }]);
         const stale = this.sigs.flush();
-        this.sigs.pending = ev.signature;
+        this.sigs.pending = sig;
         return stale.length ? this.chunk(stale) : '';
       }
       case 'tool-call-start':

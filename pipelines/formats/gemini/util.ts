@@ -1,5 +1,23 @@
 // Small helpers shared by the Gemini codec files.
+import type { IRSignatureOrigin } from '../../ir.js';
+
 export type Json = Record<string, unknown>;
+
+/** A Claude thinking signature in a Gemini client's thoughtSignature carries
+ *  this tag, so that on its way back it goes to Claude and not to Gemini (each
+ *  accepts only its own; see IRSignatureOrigin). Untagged ones are Gemini's. */
+export const CLAUDE_SIGNATURE_PREFIX = 'cliproxy-claude:';
+
+/** The thoughtSignature text a Gemini client gets for a reasoning signature. */
+export function clientSignature(sig: string, origin: IRSignatureOrigin | undefined): string {
+  return origin === 'claude' ? CLAUDE_SIGNATURE_PREFIX + sig : sig;
+}
+
+/** A Gemini client's thoughtSignature → the signature and who issued it. */
+export function signatureFromClient(sig: string): { signature: string; signatureOrigin: IRSignatureOrigin } {
+  if (sig.startsWith(CLAUDE_SIGNATURE_PREFIX)) return { signature: sig.slice(CLAUDE_SIGNATURE_PREFIX.length), signatureOrigin: 'claude' };
+  return { signature: sig, signatureOrigin: 'gemini' };
+}
 
 export const isObj = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 
@@ -34,8 +52,8 @@ export function restOf(o: Json, known: Iterable<string>): Json {
 export const isEmpty = (o: Json | undefined): boolean => !o || Object.keys(o).length === 0;
 
 /** The Gemini codec's own bag in IR extras (request- or part-level). */
-export function geminiExtras(extras: Partial<Record<string, Record<string, unknown>>> | undefined): Json | undefined {
-  const g = extras?.['gemini'];
+export function geminiExtras<T extends object>(extras: { gemini?: T } | undefined): T | undefined {
+  const g = extras?.gemini;
   return isObj(g) ? g : undefined;
 }
 

@@ -17,18 +17,7 @@ export function num(v: unknown): number | undefined {
 
 /** What a same-format round trip needs beyond the IR, kept in
  *  req.extras['openai-chat']. Only this codec reads it. */
-export interface ChatExtras {
-  /** Top-level request fields the IR has no place for, copied back verbatim. */
-  fields?: Json;
-  /** How the leading system/developer messages were laid out. */
-  system?: Array<{ role: 'system' | 'developer'; parts: number; string: boolean; fields?: Json }>;
-  maxTokensKey?: 'max_tokens' | 'max_completion_tokens';
-  stopString?: boolean;
-  /** stream_options keys other than include_usage. */
-  streamOptions?: Json;
-  /** response_format.json_schema.description (the IR has no slot for it). */
-  schemaDescription?: string;
-}
+export type { ChatExtras } from '../../extras.js';
 
 let idCounter = 0;
 /** Ids for answers and tool calls the upstream did not name. Unique per

@@ -91,7 +91,7 @@ export function decodeRequest(body: unknown): IRRequest {
     system: msgs.system,
     messages: msgs.messages,
     stream: body.stream === true,
-    extras: { 'openai-chat': extras as Record<string, unknown> },
+    extras: { 'openai-chat': extras },
   };
   if (msgs.systemShape.length > 0) extras.system = msgs.systemShape;
 
@@ -165,7 +165,7 @@ function encodeEffort(req: IRRequest): string | undefined {
 }
 
 export function encodeRequest(req: IRRequest): Record<string, unknown> {
-  const ex = req.extras['openai-chat'] as ChatExtras | undefined;
+  const ex = req.extras['openai-chat'];
   // Fields only an OpenAI-shaped client would send (top_k, metadata, hosted
   // tools) go upstream only when the request came from one: strict upstreams
   // reject unknown parameters.

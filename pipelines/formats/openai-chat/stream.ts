@@ -2,6 +2,7 @@
 import type { StreamDecoder, StreamEncoder, StreamFrame } from '../../codec.js';
 import type { IREvent, IRFinishReason, IRRequest, IRUsage } from '../../ir.js';
 import { SSE_DONE } from '../../sse.js';
+import { truncatedError } from '../../truncation.js';
 import { decodeFinishReason, decodeUsage, encodeFinishReason, encodeUsage, isObject, newId, nowSeconds, num, str, type Json } from './common.js';
 import { encodeStreamError } from './errors.js';
 
@@ -221,11 +222,13 @@ export class ChatStreamDecoder implements StreamDecoder {
     this.finishSent = true;
   }
 
-  /** [DONE] (clean) or end of input: close what is open. Only a clean end
-   *  without a finish_reason gets a synthesized finish. */
+  /** [DONE] (clean) or end of input: close what is open. A clean end without
+   *  a finish_reason gets a synthesized finish; an end of input with neither
+   *  [DONE] nor a finish_reason was cut short, an error (truncation.ts). */
   private close(out: IREvent[], clean: boolean): void {
     this.closeAll(out);
     if (this.pendingFinish) this.flushFinish(out);
+    else if (!this.finishSent && !clean) out.push(truncatedError());
     else if (clean && !this.finishSent && this.started) {
       const reason: IRFinishReason = this.sawTool ? 'tool_calls' : 'stop';
       const f: IREvent = { type: 'finish', reason };

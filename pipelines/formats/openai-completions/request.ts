@@ -15,21 +15,12 @@
 //   extras (an encode back to completions is lossless); other upstreams do
 //   not see them. echo is honoured by the encoders (the prompt is prepended),
 //   logprobs come back null.
-import { TranslationError, type IRMessage, type IRRequest, type IRTextPart } from '../../ir.js';
+import { TranslationError, type CompletionsExtras, type IRMessage, type IRRequest, type IRTextPart } from '../../ir.js';
 import { isObject, num, type Json } from '../openai-chat/common.js';
 
 /** What a same-format round trip needs beyond the IR, kept in
  *  req.extras['openai-completions']. Only this codec reads it. */
-export interface CompletionsExtras {
-  /** Top-level fields the IR has no place for (suffix, echo, logprobs,
-   *  best_of, logit_bias, unknown ones), copied back verbatim. */
-  fields?: Json;
-  /** The prompt came as a one-element array. */
-  promptArray?: boolean;
-  stopString?: boolean;
-  /** stream_options keys other than include_usage. */
-  streamOptions?: Json;
-}
+export type { CompletionsExtras } from '../../extras.js';
 
 /** Fields this codec maps itself; anything else rides in extras.fields. */
 const KNOWN = new Set([
@@ -82,7 +73,7 @@ export function decodeRequest(body: unknown): IRRequest {
     system: [],
     messages: [{ role: 'user', content: [{ type: 'text', text: prompt.text }] }],
     stream: body.stream === true,
-    extras: { 'openai-completions': extras as Record<string, unknown> },
+    extras: { 'openai-completions': extras },
   };
   if (prompt.array) extras.promptArray = true;
 
@@ -151,7 +142,7 @@ export function flattenPrompt(system: IRTextPart[], messages: IRMessage[]): stri
 
 /** IR → a body for an upstream that speaks legacy completions. */
 export function encodeRequest(req: IRRequest): Record<string, unknown> {
-  const ex = req.extras['openai-completions'] as CompletionsExtras | undefined;
+  const ex = req.extras['openai-completions'];
   const prompt = flattenPrompt(req.system, req.messages);
   const out: Json = { model: req.model, prompt: ex?.promptArray ? [prompt] : prompt };
   if (req.maxTokens !== undefined) out.max_tokens = req.maxTokens;
@@ -173,7 +164,7 @@ export function encodeRequest(req: IRRequest): Record<string, unknown> {
 
 /** The prompt to prepend to the answer when the client asked for echo. */
 export function echoText(req: IRRequest): string | undefined {
-  const ex = req.extras['openai-completions'] as CompletionsExtras | undefined;
+  const ex = req.extras['openai-completions'];
   if (ex?.fields?.echo !== true) return undefined;
   return flattenPrompt(req.system, req.messages);
 }

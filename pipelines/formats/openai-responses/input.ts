@@ -10,17 +10,12 @@
 // still fits the parts; otherwise (a foreign IR, or edited parts) it groups
 // parts the plain way.
 import { TranslationError } from '../../ir.js';
-import type { IRMessage, IRPart, IRRole, IRTextPart } from '../../ir.js';
+import type { IRMessage, IRPart, IRRole, IRTextPart, ResponsesPartSlot as PartSlot, ResponsesRawSlot as RawSlot, ResponsesSlot as Slot } from '../../ir.js';
 import { EXTRAS_KEY, isObj, str, rest, qualifyName, wrapCustomInput, unwrapCustomInput } from './shared.js';
 import type { Obj, ToolContext } from './shared.js';
 import { decodeContentPart, decodeOutputPart, encodeContentPart } from './parts.js';
 
-/** `n` IR parts make one item; `f` are the item's other fields, `pf` the
- *  extra fields of each content part; `str`: content (or output) was a bare
- *  string; `arr`: a tool output was an array. */
-interface PartSlot { n: number; f?: Obj; pf?: Array<Obj | null>; str?: true; arr?: true }
-interface RawSlot { raw: unknown }
-type Slot = PartSlot | RawSlot;
+// The layout's slots (PartSlot, RawSlot) are typed in pipelines/extras.ts.
 
 export interface DecodedInput {
   messages: IRMessage[];
@@ -169,7 +164,7 @@ export function encodeInput(messages: IRMessage[], lead: unknown[] | undefined, 
   const customCalls = new Set<string>();
   for (const m of messages) {
     const layout = m.extras?.[EXTRAS_KEY]?.items;
-    if (Array.isArray(layout) && fits(layout as Slot[], m.content)) encodeWithLayout(m, layout as Slot[], out, ctx, customCalls);
+    if (Array.isArray(layout) && fits(layout, m.content)) encodeWithLayout(m, layout, out, ctx, customCalls);
     else encodePlain(m, out, ctx, customCalls);
   }
   return out;

@@ -26,7 +26,7 @@ export function decodeRequest(body: unknown): IRRequest {
   const extra = rest(body, skip);
   if (extra) ex.rest = extra;
 
-  const req: IRRequest = { model, system: [], messages: [], stream: false, extras: { [EXTRAS_KEY]: ex as Obj } };
+  const req: IRRequest = { model, system: [], messages: [], stream: false, extras: { [EXTRAS_KEY]: ex } };
 
   const instructions = body.instructions;
   if (typeof instructions === 'string') {

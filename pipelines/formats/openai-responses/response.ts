@@ -1,11 +1,17 @@
 // Non-stream Responses bodies ⇄ IR, error shapes, and the response object and
 // output items the stream encoder shares.
-import type { IRError, IREvent, IRFinishReason, IRRequest, IRResponse, IRUsage } from '../../ir.js';
+import type { IRError, IREvent, IRFinishReason, IRRequest, IRResponse } from '../../ir.js';
 import {
-  isObj, str, num, qualifyName, wrapCustomInput, unwrapCustomInput, decodeUsage, encodeUsage, statusForCode,
-  errorTypeForStatus, responseId, responsesExtras, toolContext,
+  isObj, str, num, qualifyName, wrapCustomInput, unwrapCustomInput, decodeUsage, statusForCode,
+  errorTypeForStatus, responseId, toolContext,
 } from './shared.js';
 import type { Obj, ToolContext } from './shared.js';
+import { itemMeta } from './item-meta.js';
+import { responseObject } from './resource.js';
+import type { ResponseState } from './resource.js';
+
+export { responseBase, responseObject } from './resource.js';
+export type { ResponseState } from './resource.js';
 
 // ── decoding an upstream answer ─────────────────────────────────────────────
 
@@ -154,57 +160,11 @@ export function outputText(text: string): Obj {
   return { type: 'output_text', annotations: [], logprobs: [], text };
 }
 
-export function messageItem(id: string, texts: string[], status: string): Obj {
-  return { id, type: 'message', status, role: 'assistant', content: texts.map(outputText) };
-}
-
-export interface ResponseState {
-  id: string;
-  created: number;
-  model: string;
-  status: 'in_progress' | 'completed' | 'incomplete' | 'failed';
-  output: Obj[];
-  usage?: IRUsage;
-  incompleteReason?: string;
-  error?: { code: string; message: string };
-}
-
-/** The response object: light in response.created/in_progress, complete
- *  (instructions, tools, usage echoed as the API does) when final. */
-export function responseObject(req: IRRequest, s: ResponseState, final: boolean): Obj {
-  const ex = responsesExtras(req);
-  const restOf = ex?.rest ?? {};
-  const reasoning: Obj = {};
-  if (req.reasoning?.effort && req.reasoning.effort !== 'auto') reasoning.effort = req.reasoning.effort;
-  reasoning.summary = req.reasoning?.summary ?? null;
-  const o: Obj = {
-    id: s.id,
-    object: 'response',
-    created_at: s.created,
-    status: s.status,
-    background: false,
-    error: s.error ?? null,
-    incomplete_details: s.incompleteReason ? { reason: s.incompleteReason } : null,
-    instructions: final ? req.system.map((p) => p.text).join('\n\n') || null : null,
-    max_output_tokens: req.maxTokens ?? null,
-    model: s.model,
-    output: s.output,
-    parallel_tool_calls: req.parallelToolCalls ?? true,
-    previous_response_id: restOf.previous_response_id ?? null,
-    reasoning,
-    store: restOf.store ?? false,
-    temperature: req.temperature ?? null,
-    text: { format: ex?.format ?? { type: 'text' }, ...ex?.text },
-    tool_choice: ex?.toolChoice ?? req.toolChoice?.type ?? 'auto',
-    tools: final ? ex?.tools ?? [] : [],
-    top_p: req.topP ?? null,
-    truncation: restOf.truncation ?? 'disabled',
-    usage: final && s.usage ? encodeUsage(s.usage) : null,
-    user: req.user ?? null,
-    metadata: req.metadata ?? {},
-  };
-  if (restOf.prompt_cache_key !== undefined) o.prompt_cache_key = restOf.prompt_cache_key;
-  return o;
+/** An assistant message item; `phase` (commentary / final_answer) when the upstream gave one. */
+export function messageItem(id: string, texts: string[], status: string, phase?: string): Obj {
+  const item: Obj = { id, type: 'message', status, role: 'assistant', content: texts.map(outputText) };
+  if (phase !== undefined) item.phase = phase;
+  return item;
 }
 
 export function statusFor(reason: IRFinishReason): { status: ResponseState['status']; incomplete?: string } {
@@ -215,16 +175,24 @@ export function statusFor(reason: IRFinishReason): { status: ResponseState['stat
 
 export function encodeResponse(res: IRResponse, req: IRRequest): unknown {
   const ctx = toolContext(req);
+  const meta = itemMeta(req);
   const id = responseId(res.id);
   const base = itemIdBase(id);
   const output: Obj[] = [];
   let texts: string[] = [];
+  let phase: string | undefined;
+  let textBlocks = 0;
   const flush = (): void => {
-    if (texts.length) output.push(messageItem(`msg_${base}_${output.length}`, texts, 'completed'));
+    if (texts.length) output.push(messageItem(`msg_${base}_${output.length}`, texts, 'completed', phase));
     texts = [];
   };
   for (const p of res.content) {
     if (p.type === 'text') {
+      // A Responses-family upstream's messages stay separate items, each with its phase.
+      if (meta) {
+        flush();
+        phase = meta.phaseOfText(textBlocks++);
+      }
       texts.push(p.text);
       continue;
     }
@@ -235,12 +203,10 @@ export function encodeResponse(res: IRResponse, req: IRRequest): unknown {
   }
   flush();
   const st = statusFor(res.finishReason);
-  const state: ResponseState = { id, created: res.created, model: req.model || res.model, status: st.status, output };
-  if (res.usage) state.usage = res.usage;
+  const state: ResponseState = { id, created: res.created || Math.floor(Date.now() / 1000), model: req.model || res.model, status: st.status, output };
+  state.usage = res.usage ?? { inputTokens: 0, outputTokens: 0 };
   if (st.incomplete) state.incompleteReason = st.incomplete;
-  const o = responseObject(req, state, true);
-  if (!res.usage) o.usage = encodeUsage(undefined);
-  return o;
+  return responseObject(req, state, true);
 }
 
 // ── errors ──────────────────────────────────────────────────────────────────

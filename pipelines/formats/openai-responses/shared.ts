@@ -2,7 +2,7 @@
 // the Codex flavour in ../codex. Both formats keep their round-trip data under
 // the 'openai-responses' extras key: they are one family, and an inbound
 // Responses request routed to Codex must find everything it carried.
-import type { IRRequest, IRUsage } from '../../ir.js';
+import type { IRRequest, IRUsage, ResponsesExtras } from '../../ir.js';
 
 export type Obj = Record<string, unknown>;
 
@@ -32,36 +32,10 @@ export function rest(o: Obj, skip: readonly string[]): Obj | undefined {
 }
 
 /** Round-trip data a decoded Responses request leaves in IRRequest.extras. */
-export interface ResponsesExtras {
-  /** Top-level fields the IR has no slot for (store, include, client_metadata…). */
-  rest?: Obj;
-  /** The client sent no `stream` field. */
-  noStream?: boolean;
-  /** `input` was a bare string. */
-  inputString?: boolean;
-  /** Opaque input items met before any message existed to carry them. */
-  lead?: unknown[];
-  /** The client's tools array as sent: order, and tools the IR cannot hold. */
-  tools?: unknown[];
-  /** Qualified IR tool name → [namespace, name inside the namespace]. */
-  ns?: Record<string, [string, string]>;
-  /** IR tool names that stand for freeform `custom` tools. */
-  custom?: string[];
-  /** Tools declared by `additional_tools` input items, which re-send them
-   *  (function names; `builtin:<name>` for builtins). */
-  inputTools?: string[];
-  toolChoice?: unknown;
-  toolChoiceFp?: string;
-  format?: unknown;
-  formatFp?: string;
-  /** text.* besides format (verbosity). */
-  text?: Obj;
-  /** reasoning.* besides effort and summary. */
-  reasoning?: Obj;
-}
+export type { ResponsesExtras } from '../../extras.js';
 
 export function responsesExtras(req: IRRequest): ResponsesExtras | undefined {
-  return req.extras[EXTRAS_KEY] as ResponsesExtras | undefined;
+  return req.extras[EXTRAS_KEY];
 }
 
 /** Tool facts the response side needs to answer in the client's own terms. */

@@ -1,9 +1,11 @@
 // Responses stream events from an upstream (OpenAI, the Codex backend) → IR events.
 import type { IREvent } from '../../ir.js';
 import type { StreamDecoder, StreamFrame } from '../../codec.js';
+import { truncatedError } from '../../truncation.js';
 import { isObj, str, num, qualifyName } from './shared.js';
 import type { Obj } from './shared.js';
 import { errorEvent, finishEvent, itemEvents, responseToEvents, summaryText } from './response.js';
+import type { ItemMeta } from './item-meta.js';
 
 interface Block {
   kind: 'message' | 'reasoning' | 'call';
@@ -12,6 +14,9 @@ interface Block {
   custom?: boolean;
   /** Argument text went out (tool calls). */
   args?: boolean;
+  /** Messages: the upstream's phase, and the block's rank among text blocks once it has text. */
+  phase?: string;
+  ordinal?: number;
 }
 
 /** Escapes a freeform-input fragment for the inside of a JSON string, so
@@ -27,8 +32,17 @@ export class ResponsesStreamDecoder implements StreamDecoder {
   private seenItems = false;
   private readonly blocks = new Map<number, Block>();
 
-  /** `restoreName` maps tool names the encoder had to shorten back to the client's. */
-  constructor(private readonly restoreName: (name: string) => string = (n) => n) {}
+  /** Message blocks that produced text so far. */
+  private texts = 0;
+  private meta?: ItemMeta;
+
+  /** `restoreName` maps tool names the encoder had to shorten back to the client's;
+   *  `openMeta` gives the record for item fields the IR cannot carry (message
+   *  phase), asked for only when an answer has such a field. */
+  constructor(
+    private readonly restoreName: (name: string) => string = (n) => n,
+    private readonly openMeta?: () => ItemMeta,
+  ) {}
 
   push(frame: StreamFrame): IREvent[] {
     if (this.finished) return [];
@@ -51,7 +65,7 @@ export class ResponsesStreamDecoder implements StreamDecoder {
     const out: IREvent[] = [];
     this.closeAll(out);
     this.finished = true;
-    out.push({ type: 'error', status: 408, message: 'stream closed before response.completed' });
+    out.push(truncatedError()); // no response.completed/incomplete/failed: cut short
     return out;
   }
 
@@ -96,6 +110,7 @@ export class ResponsesStreamDecoder implements StreamDecoder {
         const b = this.block(index, 'message');
         const text = str(ev.delta);
         if (text) {
+          if (!b.emitted) this.textStarted(b);
           b.emitted = true;
           out.push({ type: 'text-delta', index, text });
         }
@@ -135,6 +150,12 @@ export class ResponsesStreamDecoder implements StreamDecoder {
         this.closeAll(out);
         // Some relays send only the final event: its output then is the answer.
         if (!this.seenItems && Array.isArray(resp.output) && resp.output.length) {
+          resp.output.forEach((item, k) => {
+            if (!isObj(item) || item.type !== 'message') return;
+            const b: Block = { kind: 'message', emitted: false };
+            this.messagePhase(b, item, k);
+            if (itemEvents(item, k).length > 0) this.textStarted(b);
+          });
           out.push(...responseToEvents(resp, false));
         } else {
           out.push(finishEvent(resp, this.sawCall));
@@ -155,8 +176,9 @@ export class ResponsesStreamDecoder implements StreamDecoder {
   }
 
   private itemAdded(item: Obj, index: number, out: IREvent[]): void {
-    if (item.type === 'message') this.block(index, 'message');
-    else if (item.type === 'reasoning') this.block(index, 'reasoning');
+    if (item.type === 'message') {
+      this.messagePhase(this.block(index, 'message'), item, index);
+    } else if (item.type === 'reasoning') this.block(index, 'reasoning');
     else if (item.type === 'function_call' || item.type === 'custom_tool_call') {
       const custom = item.type === 'custom_tool_call';
       const b = this.block(index, 'call');
@@ -203,12 +225,32 @@ export class ResponsesStreamDecoder implements StreamDecoder {
       out.push(...evs);
       emitted = evs.length > 0;
     }
+    if (item.type === 'message') {
+      this.messagePhase(blk, item, index);
+      if (emitted) this.textStarted(blk);
+    }
     if (item.type === 'reasoning' && typeof item.encrypted_content === 'string' && item.encrypted_content) {
       out.push({ type: 'reasoning-delta', index, encrypted: item.encrypted_content });
       emitted = true;
     }
     if (emitted) out.push({ type: 'block-end', index });
     this.blocks.delete(index);
+  }
+
+  /** A message item's phase, if it has one. */
+  private messagePhase(b: Block, item: Obj, index: number): void {
+    if (typeof item.phase !== 'string' || !this.openMeta || b.phase === item.phase) return;
+    b.phase = item.phase;
+    this.meta ??= this.openMeta();
+    this.meta.setPhase(index, item.phase);
+    if (b.ordinal !== undefined) this.meta.setTextPhase(b.ordinal, item.phase);
+  }
+
+  /** The block's first text: it is the next text block of the answer. */
+  private textStarted(b: Block): void {
+    if (b.ordinal !== undefined) return;
+    b.ordinal = this.texts++;
+    if (b.phase !== undefined) this.meta?.setTextPhase(b.ordinal, b.phase);
   }
 
   private closeAll(out: IREvent[]): void {

@@ -7,8 +7,10 @@ import type { IREvent, IRFinishReason, IRRequest, IRUsage } from '../../ir.js';
 import type { StreamEncoder } from '../../codec.js';
 import { str, unwrapCustomInput, responseId, toolContext } from './shared.js';
 import type { Obj, ToolContext } from './shared.js';
-import { functionItem, itemIdBase, messageItem, outputText, reasoningItem, responseObject, statusFor } from './response.js';
-import type { ResponseState } from './response.js';
+import { functionItem, itemIdBase, messageItem, outputText, reasoningItem, statusFor } from './response.js';
+import { itemMeta } from './item-meta.js';
+import { responseBase, responseObject } from './resource.js';
+import type { ResponseState } from './resource.js';
 
 export { ResponsesStreamDecoder } from './stream-decoder.js';
 
@@ -23,6 +25,8 @@ interface OpenItem {
   name: string;
   args: string;
   custom: boolean;
+  /** Assistant messages: the upstream's phase, if any. */
+  phase?: string;
 }
 
 export class ResponsesStreamEncoder implements StreamEncoder {
@@ -34,6 +38,8 @@ export class ResponsesStreamEncoder implements StreamEncoder {
   private readonly open = new Map<number, OpenItem>();
   private usage: IRUsage | undefined;
   private readonly ctx: ToolContext;
+  /** The request-derived fields of the response object, built once per answer. */
+  private baseFields: Obj | undefined;
 
   constructor(private readonly req: IRRequest) {
     this.ctx = toolContext(req);
@@ -72,7 +78,11 @@ export class ResponsesStreamEncoder implements StreamEncoder {
         this.done = true;
         this.state.status = 'failed';
         this.state.error = { code: ev.code ?? 'server_error', message: ev.message };
-        return s + this.emit('response.failed', { response: responseObject(this.req, this.state, true) });
+        if (this.usage) this.state.usage = this.usage;
+        // Items cut short stay in the output as they stood, marked incomplete.
+        for (const it of this.open.values()) this.state.output[it.out] = this.partial(it);
+        this.open.clear();
+        return s + this.emit('response.failed', { response: this.response(true) });
     }
     return s;
   }
@@ -80,6 +90,10 @@ export class ResponsesStreamEncoder implements StreamEncoder {
   end(): string {
     if (this.done) return '';
     return this.begin(undefined, undefined, undefined) + this.finish('stop', this.usage);
+  }
+
+  private response(final: boolean): Obj {
+    return responseObject(this.req, this.state, final, (this.baseFields ??= responseBase(this.req)));
   }
 
   private emit(type: string, payload: Obj): string {
@@ -93,7 +107,7 @@ export class ResponsesStreamEncoder implements StreamEncoder {
     this.base = itemIdBase(this.state.id);
     this.state.model = this.req.model || model || '';
     this.state.created = created ?? Math.floor(Date.now() / 1000);
-    const resp = responseObject(this.req, this.state, false);
+    const resp = this.response(false);
     return this.emit('response.created', { response: resp }) + this.emit('response.in_progress', { response: resp });
   }
 
@@ -116,7 +130,8 @@ export class ResponsesStreamEncoder implements StreamEncoder {
       const [opened, closed] = this.openItem(index, 'message', 'msg');
       it = opened;
       s += closed;
-      s += this.emit('response.output_item.added', { output_index: it.out, item: messageItem(it.id, [], 'in_progress') });
+      it.phase = itemMeta(this.req)?.phaseAt(index);
+      s += this.emit('response.output_item.added', { output_index: it.out, item: messageItem(it.id, [], 'in_progress', it.phase) });
       s += this.emit('response.content_part.added', { item_id: it.id, output_index: it.out, content_index: 0, part: outputText('') });
     }
     if (!text) return s;
@@ -169,7 +184,7 @@ export class ResponsesStreamEncoder implements StreamEncoder {
     if (it.kind === 'message') {
       s += this.emit('response.output_text.done', { ...ids, content_index: 0, text: it.text, logprobs: [] });
       s += this.emit('response.content_part.done', { ...ids, content_index: 0, part: outputText(it.text) });
-      item = messageItem(it.id, [it.text], 'completed');
+      item = messageItem(it.id, [it.text], 'completed', it.phase);
     } else if (it.kind === 'reasoning') {
       if (it.partOpen) {
         s += this.emit('response.reasoning_summary_text.done', { ...ids, summary_index: 0, text: it.text });
@@ -190,6 +205,13 @@ export class ResponsesStreamEncoder implements StreamEncoder {
     return s + this.emit('response.output_item.done', { output_index: it.out, item });
   }
 
+  /** An open item as it stands when the answer fails. */
+  private partial(it: OpenItem): Obj {
+    if (it.kind === 'message') return messageItem(it.id, [it.text], 'incomplete', it.phase);
+    if (it.kind === 'reasoning') return reasoningItem(it.id, it.text, it.encrypted);
+    return functionItem(this.ctx, this.base, it.out, it.callId, it.name, it.args, 'incomplete');
+  }
+
   private finish(reason: IRFinishReason, usage: IRUsage | undefined): string {
     let s = '';
     for (const [i, it] of [...this.open].sort((a, b) => a[1].out - b[1].out)) s += this.close(i, it);
@@ -197,10 +219,9 @@ export class ResponsesStreamEncoder implements StreamEncoder {
     const st = statusFor(reason);
     this.state.status = st.status === 'completed' ? 'completed' : 'incomplete';
     if (st.incomplete) this.state.incompleteReason = st.incomplete;
-    if (usage) this.state.usage = usage;
+    // A finished response always reports usage; an upstream that gave none counts as zero (as non-stream answers do).
+    this.state.usage = usage ?? { inputTokens: 0, outputTokens: 0 };
     const type = this.state.status === 'incomplete' ? 'response.incomplete' : 'response.completed';
-    const resp = responseObject(this.req, this.state, true);
-    if (!usage) resp.usage = null;
-    return s + this.emit(type, { response: resp });
+    return s + this.emit(type, { response: this.response(true) });
   }
 }
