@@ -140,14 +140,14 @@ export function geminiErrorBody(err: RelayError & { status: number }): Buffer {
 export function asSse(body: Buffer): Buffer {
   const text = body.toString('utf8').trim();
   if (text === '' || text.startsWith('data:') || text.startsWith('event:') || text.startsWith(':')) return body;
-  let value: unknown;
+  // An app's body is untrusted: one nested too deep to re-serialise must not escape the socket callback.
   try {
-    value = JSON.parse(text);
+    const value: unknown = JSON.parse(text);
+    const items = Array.isArray(value) ? value : [value];
+    return Buffer.from(items.map((v) => `data: ${JSON.stringify(v)}\r\n\r\n`).join(''));
   } catch {
     return body;
   }
-  const items = Array.isArray(value) ? value : [value];
-  return Buffer.from(items.map((v) => `data: ${JSON.stringify(v)}\r\n\r\n`).join(''));
 }
 
 const EMPTY = Buffer.alloc(0);

@@ -30,8 +30,8 @@ export async function playBrowser(url: string): Promise<{ status: number; text: 
   return { status: r2.status, text: await r2.text(), callback };
 }
 
-/** Poll until `check` passes (watchers are asynchronous); bounded to ~10 s. */
-export async function eventually(check: () => boolean | Promise<boolean>, tries = 200): Promise<boolean> {
+/** Poll until `check` passes (watchers are asynchronous); bounded to ~20 s on a loaded machine. */
+export async function eventually(check: () => boolean | Promise<boolean>, tries = 400): Promise<boolean> {
   for (let i = 0; i < tries; i++) {
     if (await check()) return true;
     await new Promise((r) => setTimeout(r, 50));
