@@ -34,6 +34,7 @@ import type {
   IRUsage,
 } from '../../pipelines/ir.js';
 import { checkStream, isObj, type Json } from './wire-check.js';
+import { Rng } from '../helpers/rng.js';
 
 const BASE_SEED = process.env.PROP_SEED !== undefined ? Number(process.env.PROP_SEED) : 20251126;
 const CASES = process.env.PROP_CASES !== undefined ? Number(process.env.PROP_CASES) : undefined;
@@ -43,34 +44,6 @@ const MAX_REPORTS = 4;
 
 // ───────────────────────────── the generator ─────────────────────────────
 
-class Rng {
-  private s: number;
-  constructor(seed: number) {
-    this.s = seed >>> 0;
-  }
-  /** mulberry32 */
-  next(): number {
-    this.s = (this.s + 0x6d2b79f5) | 0;
-    let x = Math.imul(this.s ^ (this.s >>> 15), 1 | this.s);
-    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  }
-  int(lo: number, hi: number): number {
-    return lo + Math.floor(this.next() * (hi - lo + 1));
-  }
-  bool(p = 0.5): boolean {
-    return this.next() < p;
-  }
-  pick<T>(a: readonly T[]): T {
-    return a[Math.floor(this.next() * a.length)]!;
-  }
-  times<T>(lo: number, hi: number, f: (k: number) => T): T[] {
-    const n = this.int(lo, hi);
-    const out: T[] = [];
-    for (let k = 0; k < n; k++) out.push(f(k));
-    return out;
-  }
-}
 
 const WORDS = ['the', 'weather', 'in', 'Paris', 'parse', 'test', 'fails', 'Number()', 'ok', 'function', 'λ', 'naïve', 'café', 'x'];
 const ODD = [

@@ -37,6 +37,7 @@ import { startMockClaude } from '../mocks/claude-upstream.js';
 import { startMockCodex } from '../mocks/codex-upstream.js';
 import { startMockGemini } from '../mocks/gemini-upstream.js';
 import { startMockOpenAI } from '../mocks/openai-upstream.js';
+import { Rng } from '../helpers/rng.js';
 
 const SEED = process.env['FUZZ_SEED'] !== undefined ? Number(process.env['FUZZ_SEED']) >>> 0 : randomInt(1, 2 ** 31);
 const CASES = Number(process.env['FUZZ_CASES'] ?? 320);
@@ -51,31 +52,6 @@ t.comment(`fuzz seed ${SEED} (replay: FUZZ_SEED=${SEED} npx tap test/security/fu
 
 // ───────────────────────────── PRNG ─────────────────────────────
 
-class Rng {
-  private s: number;
-  constructor(seed: number) {
-    this.s = seed >>> 0;
-  }
-  /** mulberry32 */
-  next(): number {
-    this.s = (this.s + 0x6d2b79f5) | 0;
-    let x = Math.imul(this.s ^ (this.s >>> 15), 1 | this.s);
-    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  }
-  int(lo: number, hi: number): number {
-    return lo + Math.floor(this.next() * (hi - lo + 1));
-  }
-  chance(p: number): boolean {
-    return this.next() < p;
-  }
-  pick<T>(list: readonly T[]): T {
-    return list[Math.floor(this.next() * list.length)]!;
-  }
-  fork(): Rng {
-    return new Rng(Math.floor(this.next() * 2 ** 32));
-  }
-}
 
 const WEIRD_STRINGS = [
   '\u0000',
