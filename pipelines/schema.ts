@@ -8,10 +8,10 @@
 // allow-list here instead of deleting known-bad keys (a deny-list always misses
 // the next vendor extension). Nothing in this file throws: weird input degrades
 // to a loose schema rather than failing the whole request.
+import { isObj } from './guards.js';
 
 type Json = Record<string, unknown>;
 
-const isObj = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 const MAX_DEPTH = 48;
 /**

@@ -8,6 +8,7 @@ import type { GatewayContext } from '../runtime.js';
 import type { Exchange } from '../server/exchange.js';
 import { sendError } from './errors.js';
 import { guard, handleInference } from './inference.js';
+import { isObj } from '../../pipelines/guards.js';
 
 const BAD_ESCAPE = 'The model path has a malformed percent-escape';
 
@@ -89,7 +90,7 @@ export function geminiAction(gw: GatewayContext): (ex: Exchange) => void {
           ? (body, targets, ex) => {
               if (targets.length > 0) return false;
               try {
-                const req = getCodec('gemini').decodeRequest({ ...(isObject(body['generateContentRequest']) ? body['generateContentRequest'] : body), model });
+                const req = getCodec('gemini').decodeRequest({ ...(isObj(body['generateContentRequest']) ? body['generateContentRequest'] : body), model });
                 ex.json(200, { totalTokens: countTokensEstimate(req) });
               } catch (err) {
                 sendError(ex, 'gemini', err instanceof TranslationError ? err.status : 400, (err as Error).message);
@@ -99,8 +100,4 @@ export function geminiAction(gw: GatewayContext): (ex: Exchange) => void {
           : undefined,
     });
   });
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return v !== null && typeof v === 'object' && !Array.isArray(v);
 }

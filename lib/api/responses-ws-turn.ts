@@ -5,6 +5,7 @@ import { getCodec } from '../../pipelines/index.js';
 import { jsonTooDeep, MAX_JSON_DEPTH } from '../../pipelines/json-depth.js';
 import { ResponsesStreamEncoder } from '../../pipelines/formats/openai-responses/stream.js';
 import { SSEParser } from '../../pipelines/sse.js';
+import { isObj } from '../../pipelines/guards.js';
 
 type Obj = Record<string, unknown>;
 
@@ -25,7 +26,6 @@ export function wsError(status: number, code: string, message: string, type = st
 /** Fields of a `response.create` frame that are not request fields, or have no meaning on a socket. */
 const FRAME_ONLY = new Set(['type', 'event_id', 'stream', 'stream_options', 'background', 'generate']);
 
-const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 function asItems(input: unknown): unknown[] {
   if (typeof input === 'string') return [{ type: 'message', role: 'user', content: input }];

@@ -7,12 +7,10 @@ import type { Config } from '../../config/types.js';
 import type { Schema } from '../../config/validate.js';
 import type { Register } from './context.js';
 import { answer, INVALID } from './basics.js';
+import { isObj } from '../../../pipelines/guards.js';
 
 type Json = Record<string, unknown>;
 
-function isObj(v: unknown): v is Json {
-  return v !== null && typeof v === 'object' && !Array.isArray(v);
-}
 
 /** The list node at `key`, created (or replacing a non-list) when needed. */
 function seqAt(doc: Document, key: string): YAMLSeq {

@@ -12,10 +12,10 @@
 import { systemNote } from './messages.js';
 import { toolLoopLacksThinking } from './request.js';
 import { claudeSigned } from './shared.js';
+import { isObj } from '../../guards.js';
 
 type Json = Record<string, unknown>;
 
-const isObj = (v: unknown): v is Json => v !== null && typeof v === 'object' && !Array.isArray(v);
 
 /** The piped body with both fixes, or undefined when it needs neither (then
  *  the client's bytes go upstream as they came). */

@@ -2,6 +2,7 @@
 // and usage mapping, id handling.
 import { createHash, randomBytes } from 'node:crypto';
 import type { IRCacheControl, IRFinishReason, IRReasoningPart, IRSignatureOrigin, IRUsage } from '../../ir.js';
+import { isObj } from '../../guards.js';
 
 export type Json = Record<string, unknown>;
 
@@ -40,9 +41,7 @@ export function claudeSigned(sig: unknown): boolean {
   return typeof sig === 'string' && sig !== '' && !sig.startsWith(GATEWAY_TAG);
 }
 
-export function isObj(v: unknown): v is Json {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
+export { isObj };
 
 export function str(v: unknown): string | undefined {
   return typeof v === 'string' ? v : undefined;

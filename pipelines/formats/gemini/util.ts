@@ -1,5 +1,6 @@
 // Small helpers shared by the Gemini codec files.
 import type { IRSignatureOrigin } from '../../ir.js';
+import { isObj } from '../../guards.js';
 
 export type Json = Record<string, unknown>;
 
@@ -19,7 +20,7 @@ export function signatureFromClient(sig: string): { signature: string; signature
   return { signature: sig, signatureOrigin: 'gemini' };
 }
 
-export const isObj = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+export { isObj };
 
 export const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
 

@@ -1,11 +1,10 @@
 // Small pieces shared by the OpenAI Chat Completions codec halves.
 import type { IRFinishReason, IRUsage } from '../../ir.js';
+import { isObj as isObject } from '../../guards.js';
 
 export type Json = Record<string, unknown>;
 
-export function isObject(v: unknown): v is Json {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
+export { isObject };
 
 export function str(v: unknown): string | undefined {
   return typeof v === 'string' ? v : undefined;

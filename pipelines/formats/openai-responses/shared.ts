@@ -3,14 +3,13 @@
 // the 'openai-responses' extras key: they are one family, and an inbound
 // Responses request routed to Codex must find everything it carried.
 import type { IRRequest, IRUsage, ResponsesExtras } from '../../ir.js';
+import { isObj } from '../../guards.js';
 
 export type Obj = Record<string, unknown>;
 
 export const EXTRAS_KEY = 'openai-responses' as const;
 
-export function isObj(v: unknown): v is Obj {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
+export { isObj };
 
 export function str(v: unknown): string | undefined {
   return typeof v === 'string' ? v : undefined;
