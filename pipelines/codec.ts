@@ -1,6 +1,8 @@
 // The contract each format folder under pipelines/formats/ implements.
-// Codecs are synchronous and pure; pipelines/transform.ts wraps the stream
-// halves into Node Transforms so backpressure works end to end.
+// Codecs are synchronous and pure; pipelines/transform.ts joins the stream
+// halves into a StreamTranslator, which the gateway's shaper runs on each
+// upstream chunk (the writer handles backpressure), and offers the same as a
+// Node Transform for code that wants a stream.
 import type { FormatName, IRError, IREvent, IRRequest, IRResponse } from './ir.js';
 
 /** One framed upstream stream message: an SSE event, or one element of a

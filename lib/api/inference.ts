@@ -11,7 +11,7 @@ import { patchSpec, type EncodedBody, type PatchSpec } from '../providers/patche
 import { dispatch } from '../routing/dispatch.js';
 import { passthroughShaper, pipedBody } from '../routing/passthrough.js';
 import type { Target } from '../routing/registry.js';
-import { OffloadedBody } from '../routing/offload.js';
+import { OFFLOAD_THRESHOLD, OffloadedBody } from '../routing/offload.js';
 import { encodeFor, translatedShaper } from '../routing/translate.js';
 import type { PrepareResult } from '../../workers/translate.js';
 import type { GatewayContext } from '../runtime.js';
@@ -187,8 +187,6 @@ export const MAX_MODEL_NAME = 256;
 export const BAD_MODEL_CHARS = /[\u0000-\u001f\u007f]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 export const BAD_MODEL_MESSAGE = 'The model name contains control characters or unpaired surrogates';
 
-/** Large bodies go to a worker above this size (bytes); CLIPROXY_OFFLOAD_THRESHOLD overrides it. */
-const OFFLOAD_THRESHOLD = Number(process.env['CLIPROXY_OFFLOAD_THRESHOLD'] ?? 1024 * 1024);
 
 function bodyOf(r: PrepareResult): Buffer {
   if (r.error || !r.body) throw Object.assign(new Error(r.error?.message ?? 'translation failed'), { status: r.error?.status ?? 500 });

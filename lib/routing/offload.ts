@@ -1,12 +1,13 @@
 // Large request bodies are parsed and translated in a worker thread so one
 // 10 MB image-laden request does not stall every other client's stream.
-// Below the threshold the hop costs more than it saves (see bench/offload.ts).
+// Below the threshold the hop costs more than it saves (the bench's offload rows).
 import { Piscina } from 'piscina';
 import type { IRRequest } from '../../pipelines/ir.js';
 import type { PeekResult, PrepareResult, PrepareTask } from '../../workers/translate.js';
 import { log } from '../logging/logger.js';
 
-export const DEFAULT_OFFLOAD_THRESHOLD = 1024 * 1024;
+/** Bodies larger than this (bytes) go to the worker; CLIPROXY_OFFLOAD_THRESHOLD overrides it (tests, tuning). */
+export const OFFLOAD_THRESHOLD = Number(process.env['CLIPROXY_OFFLOAD_THRESHOLD'] ?? 1024 * 1024);
 
 let pool: Piscina | undefined;
 
