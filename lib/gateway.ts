@@ -18,6 +18,7 @@ import { createRoutingServices } from './routing/services.js';
 import { buildRuntime, type GatewayContext, type Runtime } from './runtime.js';
 import { closeListen, createApp, listen } from './server/app.js';
 import { uwsBuild, uwsNative, uwsProblem, type us_listen_socket } from './server/uws.js';
+import { reportDroppedFrames } from './logging/dropped-frames.js';
 
 export interface GatewayOptions {
   /** A config object (already validated), or … */
@@ -55,6 +56,7 @@ let warnedShim = false;
 let openGateways = 0;
 
 export async function startGateway(opts: GatewayOptions = {}): Promise<Gateway> {
+  reportDroppedFrames();
   if (uwsBuild !== 'native' && !warnedShim) {
     warnedShim = true;
     if (!uwsNative) {

@@ -7,6 +7,7 @@ import { statusForType } from './errors.js';
 import { isServerBlock } from './response.js';
 import { decodeStopReason, decodeUsage, isObj, num, parseJson, str } from './shared.js';
 import type { Json } from './shared.js';
+import { dropFrame } from '../../dropped-frames.js';
 
 export { createStreamEncoder } from './stream-encode.js';
 
@@ -22,6 +23,7 @@ class ClaudeStreamDecoder implements StreamDecoder {
   push(frame: StreamFrame): IREvent[] {
     if (this.finished) return [];
     const data = parseJson(frame.data);
+    if (data === undefined && frame.data.trim() !== '') dropFrame('claude', frame.data);
     if (!isObj(data)) return [];
     const type = str(data.type) ?? frame.event;
     switch (type) {

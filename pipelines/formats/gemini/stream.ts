@@ -7,6 +7,7 @@ import { renderSpecialPart } from './request.js';
 import { geminiToolNameMap } from './request-encode.js';
 import { SignatureCarrier, clientSignature, isObj, num, pick, randomToken, str } from './util.js';
 import type { Json } from './util.js';
+import { dropFrame } from '../../dropped-frames.js';
 
 export interface GeminiDecoderOptions {
   /** upstream → client function names (see geminiToolNameMap). */
@@ -93,7 +94,8 @@ export class GeminiStreamDecoder implements StreamDecoder {
     try {
       chunk = JSON.parse(data);
     } catch {
-      return []; // a torn keep-alive or proxy banner: nothing to say
+      dropFrame('gemini', data); // a torn keep-alive or proxy banner
+      return [];
     }
     if (Array.isArray(chunk)) return chunk.flatMap((c) => this.pushChunk(c));
     return this.pushChunk(chunk);

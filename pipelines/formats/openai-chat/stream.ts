@@ -5,6 +5,7 @@ import { SSE_DONE } from '../../sse.js';
 import { truncatedError } from '../../truncation.js';
 import { decodeFinishReason, decodeUsage, encodeFinishReason, encodeUsage, isObject, newId, nowSeconds, num, str, type Json } from './common.js';
 import { encodeStreamError } from './errors.js';
+import { dropFrame } from '../../dropped-frames.js';
 
 /** Status for a stream error frame that names only its type. */
 const TYPE_STATUS: Record<string, number> = {
@@ -75,7 +76,8 @@ export class ChatStreamDecoder implements StreamDecoder {
     try {
       parsed = JSON.parse(data);
     } catch {
-      return out; // not JSON: a provider's stray keep-alive text
+      dropFrame('openai-chat', data); // not JSON: a provider's stray keep-alive text
+      return out;
     }
     if (!isObject(parsed)) return out;
     // Some providers name the event instead of wrapping the body in `error`.

@@ -6,6 +6,7 @@ import { isObj, str, num, qualifyName } from './shared.js';
 import type { Obj } from './shared.js';
 import { errorEvent, finishEvent, itemEvents, responseToEvents, summaryText } from './response.js';
 import type { ItemMeta } from './item-meta.js';
+import { dropFrame } from '../../dropped-frames.js';
 
 interface Block {
   kind: 'message' | 'reasoning' | 'call';
@@ -52,6 +53,7 @@ export class ResponsesStreamDecoder implements StreamDecoder {
     try {
       ev = JSON.parse(data);
     } catch {
+      dropFrame('openai-responses', data);
       return [];
     }
     if (!isObj(ev)) return [];
