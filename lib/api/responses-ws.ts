@@ -25,6 +25,7 @@ import type { Exchange } from '../server/exchange.js';
 import { uws } from '../server/uws.js';
 import { prewarmFrames, TurnState, type Turn, wsError } from './responses-ws-turn.js';
 import { syntheticExchange, type SyntheticExchange } from './ws-exchange.js';
+import { AddressCounts } from '../relay/admission.js';
 
 interface SocketData {
   id: string;
@@ -38,6 +39,12 @@ interface SocketData {
 const HIGH_WATER = 256 * 1024;
 /** Requests queued behind a running turn; more is a misbehaving client. */
 const MAX_QUEUED = 16;
+/** Bytes of queued requests per socket: a client may not park more than one body's worth. */
+const MAX_QUEUED_BYTES = 16 * 1024 * 1024;
+/** Responses sockets one client address may hold open (each can run a turn). */
+export const MAX_RESPONSES_SOCKETS_PER_ADDRESS = 32;
+/** Open sockets per address, across gateways in this process (addresses leave at zero). */
+const openPerAddress = new AddressCounts();
 const textDecoder = new TextDecoder();
 
 export function responsesWebSocket(gw: GatewayContext, handler: (ex: Exchange) => void): WebSocketBehavior<SocketData> {
@@ -50,7 +57,9 @@ export function responsesWebSocket(gw: GatewayContext, handler: (ex: Exchange) =
     sendPingsAutomatically: true,
     upgrade: (res, req, context) => upgrade(gw, res, req, context),
     open(ws) {
-      ws.getUserData().session = new Session(ws, handler);
+      const data = ws.getUserData();
+      openPerAddress.add(data.remote);
+      data.session = new Session(ws, handler);
     },
     message(ws, message) {
       ws.getUserData().session?.receive(textDecoder.decode(message));
@@ -60,6 +69,7 @@ export function responsesWebSocket(gw: GatewayContext, handler: (ex: Exchange) =
     },
     close(ws) {
       const data = ws.getUserData();
+      if (data.session) openPerAddress.remove(data.remote);
       data.session?.close();
       data.session = undefined;
     },
@@ -80,7 +90,12 @@ function upgrade(gw: GatewayContext, res: HttpResponse, req: HttpRequest, contex
   }
   const access = rt.keys.check({ headers, queryKey: new URLSearchParams(query).get('key') ?? undefined });
   if (!access.ok) return refuse(res, '401 Unauthorized', 'authentication_error', access.message);
-  const data: SocketData = { id: randomBytes(6).toString('hex'), remote: textDecoder.decode(res.getRemoteAddressAsText()), headers, query };
+  const remote = textDecoder.decode(res.getRemoteAddressAsText());
+  const open = openPerAddress.get(remote);
+  if (open >= MAX_RESPONSES_SOCKETS_PER_ADDRESS) {
+    return refuse(res, '429 Too Many Requests', 'rate_limit_error', `this address already holds ${open} Responses WebSocket connections`);
+  }
+  const data: SocketData = { id: randomBytes(6).toString('hex'), remote, headers, query };
   const protocol = (headers['sec-websocket-protocol'] ?? '').split(',')[0]!.trim();
   res.upgrade<SocketData>(data, headers['sec-websocket-key'] ?? '', protocol, headers['sec-websocket-extensions'] ?? '', context);
 }
@@ -94,6 +109,7 @@ function refuse(res: HttpResponse, status: string, type: string, message: string
 /** One socket: its turns, one after another, and what the last one answered. */
 class Session {
   private readonly queue: string[] = [];
+  private queuedBytes = 0;
   private busy = false;
   private closed = false;
   private current?: SyntheticExchange;
@@ -106,11 +122,12 @@ class Session {
 
   receive(text: string): void {
     if (this.closed) return;
-    if (this.queue.length >= MAX_QUEUED) {
-      this.send(JSON.stringify(wsError(429, 'too_many_requests', `more than ${MAX_QUEUED} requests are waiting on this socket`)));
+    if (this.queue.length >= MAX_QUEUED || this.queuedBytes + text.length > MAX_QUEUED_BYTES) {
+      this.send(JSON.stringify(wsError(429, 'too_many_requests', `more than ${MAX_QUEUED} requests or ${MAX_QUEUED_BYTES} bytes are waiting on this socket`)));
       return;
     }
     this.queue.push(text);
+    this.queuedBytes += text.length;
     this.next();
   }
 
@@ -121,6 +138,7 @@ class Session {
   close(): void {
     this.closed = true;
     this.queue.length = 0;
+    this.queuedBytes = 0;
     this.current?.abort();
   }
 
@@ -128,6 +146,7 @@ class Session {
     if (this.busy || this.closed) return;
     const text = this.queue.shift();
     if (text === undefined) return;
+    this.queuedBytes -= text.length;
     this.busy = true;
     this.turn(text)
       .catch((err: unknown) => {
