@@ -14,7 +14,7 @@ import type { Target } from '../routing/registry.js';
 import { OFFLOAD_THRESHOLD, OffloadedBody } from '../routing/offload.js';
 import { encodeFor, translatedShaper } from '../routing/translate.js';
 import type { PrepareResult } from '../../workers/translate.js';
-import type { GatewayContext } from '../runtime.js';
+import type { GatewayContext, Runtime } from '../runtime.js';
 import { BodyTooLarge, readBody } from '../server/body.js';
 import type { Exchange } from '../server/exchange.js';
 import { log } from '../logging/logger.js';
@@ -44,17 +44,8 @@ export interface InferenceSpec {
 export async function handleInference(gw: GatewayContext, ex: Exchange, spec: InferenceSpec): Promise<void> {
   const rt = gw.runtime();
   const fmt = spec.format;
-  const access = rt.keys.check({ headers: ex.headers, queryKey: ex.queryParam('key') });
-  if (!access.ok) return sendError(ex, fmt, 401, access.message, 'invalid_api_key');
-
-  let raw: Buffer;
-  try {
-    raw = await readBody(ex, rt.config.maxBodySize);
-  } catch (err) {
-    if (err instanceof BodyTooLarge) return sendError(ex, fmt, 413, err.message, 'request_too_large');
-    throw err;
-  }
-  if (ex.aborted) return;
+  const raw = await readAuthorizedBody(rt, ex, fmt);
+  if (!raw) return;
 
   // Large bodies are parsed and translated in a worker; the main thread only
   // learns the top-level scalars it routes on.
@@ -65,12 +56,9 @@ export async function handleInference(gw: GatewayContext, ex: Exchange, spec: In
     if (peek.error) return sendError(ex, fmt, 400, `Request body is not valid JSON: ${peek.error}`, 'invalid_json');
     body = peek.notObject ? null : peek.fields;
   } else {
-    if (jsonTooDeep(raw)) return sendError(ex, fmt, 400, `Request body nests deeper than ${MAX_JSON_DEPTH} levels`, 'invalid_json');
-    try {
-      body = raw.length === 0 ? {} : JSON.parse(raw.toString('utf8'));
-    } catch (err) {
-      return sendError(ex, fmt, 400, `Request body is not valid JSON: ${(err as Error).message}`, 'invalid_json');
-    }
+    const parsed = parseClientJson(ex, fmt, raw);
+    if (!parsed) return;
+    body = parsed.body;
   }
   if (ex.aborted) return;
   if (body === null || typeof body !== 'object' || Array.isArray(body)) {
@@ -78,13 +66,7 @@ export async function handleInference(gw: GatewayContext, ex: Exchange, spec: In
   }
   const obj = body as Record<string, unknown>;
   const model = spec.model(obj, ex);
-  if (typeof model !== 'string' || model.length === 0) {
-    return sendError(ex, fmt, 400, 'The "model" field is required and must be a string', 'invalid_request');
-  }
-  if (model.length > MAX_MODEL_NAME) {
-    return sendError(ex, fmt, 400, `The model name is ${model.length} characters long; at most ${MAX_MODEL_NAME} are accepted`, 'invalid_request');
-  }
-  if (BAD_MODEL_CHARS.test(model)) return sendError(ex, fmt, 400, BAD_MODEL_MESSAGE, 'invalid_request');
+  if (!checkModelName(ex, fmt, model)) return;
   let targets = rt.registry.targets(model);
   // Token counts only travel to an upstream of the same format; others are estimated locally.
   if (spec.action === 'count-tokens') targets = targets.filter((t) => executorFor(t.credential.provider)?.format === fmt);
@@ -201,4 +183,49 @@ function wholeBody(offloaded: OffloadedBody, peeked: Record<string, unknown>): R
   } catch {
     return peeked;
   }
+}
+
+/** The client key, then the body (size-capped): nothing is read for a client without a key.
+ *  Answers the failure in the client's format and returns undefined. */
+export async function readAuthorizedBody(rt: Runtime, ex: Exchange, fmt: FormatName): Promise<Buffer | undefined> {
+  const access = rt.keys.check({ headers: ex.headers, queryKey: ex.queryParam('key') });
+  if (!access.ok) {
+    sendError(ex, fmt, 401, access.message, 'invalid_api_key');
+    return undefined;
+  }
+  try {
+    const raw = await readBody(ex, rt.config.maxBodySize);
+    return ex.aborted ? undefined : raw;
+  } catch (err) {
+    if (err instanceof BodyTooLarge) {
+      sendError(ex, fmt, 413, err.message, 'request_too_large');
+      return undefined;
+    }
+    throw err;
+  }
+}
+
+/** Depth-checked JSON.parse of a client body; a failure is answered as 400. */
+export function parseClientJson(ex: Exchange, fmt: FormatName, raw: Buffer): { body: unknown } | undefined {
+  if (jsonTooDeep(raw)) {
+    sendError(ex, fmt, 400, `Request body nests deeper than ${MAX_JSON_DEPTH} levels`, 'invalid_json');
+    return undefined;
+  }
+  try {
+    return { body: raw.length === 0 ? {} : JSON.parse(raw.toString('utf8')) };
+  } catch (err) {
+    sendError(ex, fmt, 400, `Request body is not valid JSON: ${(err as Error).message}`, 'invalid_json');
+    return undefined;
+  }
+}
+
+/** A model name the gateway will route on: present, sane length, no control characters. */
+export function checkModelName(ex: Exchange, fmt: FormatName, model: unknown): model is string {
+  let message: string | undefined;
+  if (typeof model !== 'string' || model.length === 0) message = 'The "model" field is required and must be a string';
+  else if (model.length > MAX_MODEL_NAME) message = `The model name is ${model.length} characters long; at most ${MAX_MODEL_NAME} are accepted`;
+  else if (BAD_MODEL_CHARS.test(model)) message = BAD_MODEL_MESSAGE;
+  if (message === undefined) return true;
+  sendError(ex, fmt, 400, message, 'invalid_request');
+  return false;
 }

@@ -5,7 +5,6 @@
 // every other upstream is asked for a handoff summary, which comes back as
 // the documented compaction output (pipelines/…/compaction.ts).
 import { decodeStreamBody, getCodec, translateEvents, translateResponse } from '../../pipelines/index.js';
-import { jsonTooDeep, MAX_JSON_DEPTH } from '../../pipelines/json-depth.js';
 import { encodeCodexCompactRequest } from '../../pipelines/formats/codex/index.js';
 import { compactedResponse, summaryRequest } from '../../pipelines/formats/openai-responses/compaction.js';
 import { decodeUsage, isObj } from '../../pipelines/formats/openai-responses/shared.js';
@@ -18,10 +17,9 @@ import type { Target } from '../routing/registry.js';
 import { encodeFor } from '../routing/translate.js';
 import type { Prepared, ResponseShaper } from '../routing/types.js';
 import type { GatewayContext } from '../runtime.js';
-import { BodyTooLarge, readBody } from '../server/body.js';
 import type { Exchange } from '../server/exchange.js';
 import { sendError, sendReply } from './errors.js';
-import { BAD_MODEL_CHARS, BAD_MODEL_MESSAGE, guard, MAX_MODEL_NAME } from './inference.js';
+import { checkModelName, guard, parseClientJson, readAuthorizedBody } from './inference.js';
 
 const FORMAT = 'openai-responses';
 
@@ -31,28 +29,14 @@ export function responsesCompact(gw: GatewayContext): (ex: Exchange) => void {
 
 async function compact(gw: GatewayContext, ex: Exchange): Promise<void> {
   const rt = gw.runtime();
-  const access = rt.keys.check({ headers: ex.headers, queryKey: ex.queryParam('key') });
-  if (!access.ok) return sendError(ex, FORMAT, 401, access.message, 'invalid_api_key');
-  let raw: Buffer;
-  try {
-    raw = await readBody(ex, rt.config.maxBodySize);
-  } catch (err) {
-    if (err instanceof BodyTooLarge) return sendError(ex, FORMAT, 413, err.message, 'request_too_large');
-    throw err;
-  }
-  if (ex.aborted) return;
-  if (jsonTooDeep(raw)) return sendError(ex, FORMAT, 400, `Request body nests deeper than ${MAX_JSON_DEPTH} levels`, 'invalid_json');
-  let body: unknown;
-  try {
-    body = raw.length === 0 ? {} : JSON.parse(raw.toString('utf8'));
-  } catch (err) {
-    return sendError(ex, FORMAT, 400, `Request body is not valid JSON: ${(err as Error).message}`, 'invalid_json');
-  }
+  const raw = await readAuthorizedBody(rt, ex, FORMAT);
+  if (!raw) return;
+  const parsed = parseClientJson(ex, FORMAT, raw);
+  if (!parsed) return;
+  const body = parsed.body;
   if (!isObj(body)) return sendError(ex, FORMAT, 400, 'Request body must be a JSON object', 'invalid_request');
   const model = body.model;
-  if (typeof model !== 'string' || model.length === 0) return sendError(ex, FORMAT, 400, 'The "model" field is required and must be a string', 'invalid_request');
-  if (model.length > MAX_MODEL_NAME) return sendError(ex, FORMAT, 400, `The model name is ${model.length} characters long; at most ${MAX_MODEL_NAME} are accepted`, 'invalid_request');
-  if (BAD_MODEL_CHARS.test(model)) return sendError(ex, FORMAT, 400, BAD_MODEL_MESSAGE, 'invalid_request');
+  if (!checkModelName(ex, FORMAT, model)) return;
   if (body.stream === true) return sendError(ex, FORMAT, 400, 'POST /v1/responses/compact has no streaming form; leave out "stream"', 'invalid_request');
   const targets = rt.registry.targets(model);
   if (targets.length === 0) return sendError(ex, FORMAT, 404, `The model '${model}' does not exist or no configured credential serves it`, 'model_not_found');
