@@ -19,6 +19,7 @@ import { buildRuntime, type GatewayContext, type Runtime } from './runtime.js';
 import { closeListen, createApp, listen } from './server/app.js';
 import { uwsBuild, uwsNative, uwsProblem, type us_listen_socket } from './server/uws.js';
 import { reportDroppedFrames } from './logging/dropped-frames.js';
+import { Readiness } from './health/readiness.js';
 
 export interface GatewayOptions {
   /** A config object (already validated), or … */
@@ -36,6 +37,8 @@ export interface GatewayOptions {
   now?: () => number;
   /** How often token files are checked for a due refresh (ms; 0 = never on a timer). Default 5 s. */
   authRefreshCheckMs?: number;
+  /** Readiness checks (store, Redis) registered by parts started before the gateway; one is made when absent. */
+  readiness?: Readiness;
 }
 
 export interface Gateway {
@@ -46,6 +49,8 @@ export interface Gateway {
   readonly port: number;
   readonly host: string;
   readonly url: string;
+  /** What GET /readyz reports; parts the instance depends on add checks here. */
+  readonly readiness: Readiness;
   runtime(): Runtime;
   /** Swap in a new config (as a file edit would). */
   reload(config: Config): void;
@@ -79,6 +84,7 @@ export async function startGateway(opts: GatewayOptions = {}): Promise<Gateway> 
   } else config = defaultConfig();
 
   setDebug(config.debug);
+  const readiness = opts.readiness ?? new Readiness();
   const sources = new Map<string, Credential[]>();
   const external = () => [...sources.values()].flat();
   let current = buildRuntime(config, external());
@@ -159,6 +165,7 @@ export async function startGateway(opts: GatewayOptions = {}): Promise<Gateway> 
     port,
     host,
     url: `http://${shownHost === '0.0.0.0' ? '127.0.0.1' : shownHost}:${port}`,
+    readiness,
     runtime: () => current,
     reload,
     async close() {
