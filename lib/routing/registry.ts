@@ -27,6 +27,10 @@ export function isListedModel(name: string): boolean {
 export interface Target {
   credential: Credential;
   upstreamModel: string;
+  /** Reasoning chosen by the name the client asked for (an alias carrying a
+   *  level, or `model(level)` / `model(budget)`): a level name (none, minimal,
+   *  low, medium, high, xhigh, auto) or a token budget; it overrides the request's own. */
+  thinking?: string | number;
 }
 
 export interface ModelEntry {
