@@ -17,6 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { runLoad, type LoadResult } from './load.js';
 import { assertNodeProcess, clockTicks, cpuTicks, freePort, peakRssMb, sampleRss, start, stop, stopAll, waitForPort } from './procs.js';
 import { relayBench } from './relay.js';
+import { clusterBench } from './cluster.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
@@ -211,6 +212,9 @@ async function main(): Promise<void> {
     }
   }
 
+  // Redis on vs off (lib/cluster), own gateways; BENCH_ONLY=cluster runs it alone.
+  const cluster = await clusterBench((env) => startGateway(mockPort, env), measure, bodies.openai('bench-model', false), SECONDS, wanted);
+
   const tickMs = 1000 / clockTicks();
   const cpuCell = (p: Phase | undefined, unit: Row['unit']) => (p?.cpu ? `${fmtUs(p.cpu.usPerUnit)} µs/${unit === 'request' ? 'req' : 'event'}` : '');
   const lines: string[] = [];
@@ -277,6 +281,7 @@ async function main(): Promise<void> {
   }
   lines.push(
     ...relay.lines,
+    ...cluster.lines,
     '',
     `gateway peak RSS (first gateway, over the scenarios and latency runs before the 1,000-stream phase): ${fmt(rss, 1)} MB; ${SECONDS}s per phase; node ${process.version}; ` +
       `total ${fmt((performance.now() - t0) / 1000)} s${ONLY.length ? `; BENCH_ONLY=${process.env.BENCH_ONLY}` : ''}`,
@@ -300,6 +305,7 @@ async function main(): Promise<void> {
         streams1000: streams1000 ? { scenario: S1000, ...streams1000, target: { peakRssMb: TARGETS.streams1000PeakRssMb, errors: 0 } } : undefined,
         offload,
         relay: relay.rows,
+        cluster: cluster.rows,
       },
       null,
       2,

@@ -8,6 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { FlagError, parseFlags } from './cli-args.js';
 import { loadDotenv } from './config/dotenv.js';
+import { exitOnSignals } from './health/signals.js';
 
 const HELP = `Usage: cliproxy-ts [options]
 
@@ -88,11 +89,12 @@ async function main(): Promise<void> {
   }
   // .env before anything reads the environment (config, logger, management).
   const dotenv = loadDotenv(path.resolve('.env'));
-  const [{ runCliLogin }, { ConfigError, defaultConfig, loadConfigFile }, { startGateway }, { log }] = await Promise.all([
+  const [{ runCliLogin }, { ConfigError, defaultConfig, loadConfigFile }, { startGateway }, { log }, stores] = await Promise.all([
     import('./auth/cli-login.js'),
     import('./config/load.js'),
     import('./gateway.js'),
     import('./logging/logger.js'),
+    import('./store/index.js'),
   ]);
   for (const w of dotenv.warnings) log.warn(w);
   if (dotenv.applied.length > 0) log.info({ names: dotenv.applied }, `loaded ${dotenv.applied.length} variable(s) from .env`);
@@ -114,22 +116,43 @@ async function main(): Promise<void> {
     process.stderr.write(`choose one login flag at a time\n\n${HELP}\n`);
     process.exit(2);
   }
+  // A durable store (PGSTORE_*, OBJECTSTORE_*, GITSTORE_*): the gateway runs from its mirror
+  // folder; -config only seeds an empty store. See lib/store/index.ts.
+  const storeEnv = stores.storeFromEnv();
+  let mirror: Awaited<ReturnType<typeof stores.openStore>> | undefined;
+  if (storeEnv) {
+    try {
+      mirror = await stores.openStore(storeEnv, { seedConfig: configPath });
+    } catch (err) {
+      process.stderr.write(`store error: ${(err as Error).message}\n`);
+      process.exit(1);
+    }
+    log.info({ store: mirror.store.kind, target: mirror.store.target, mirror: stores.mirrorRoot(storeEnv) }, `${mirror.store.kind} store enabled`);
+    configPath = mirror.configPath;
+  }
+
   if (logins.length === 1) {
     let config;
     try {
       config = configPath ? loadConfigFile(configPath).config : defaultConfig();
+      if (mirror) config = { ...config, authDir: mirror.authDir };
     } catch (err) {
       process.stderr.write(`config error: ${(err as Error).message}\n`);
       process.exit(1);
     }
     const code = await runCliLogin(logins[0]![1], { config, noBrowser: args['no-browser'] === true, projectId: args.project_id });
+    if (mirror) {
+      mirror.pushLocalChanges();
+      await mirror.close(30_000);
+    }
     process.exit(code);
   }
 
   let gw: Awaited<ReturnType<typeof startGateway>>;
   try {
-    gw = await startGateway({ configPath, port, host: args.host });
+    gw = await startGateway({ configPath, port, host: args.host, ...(mirror ? { authDir: mirror.authDir } : {}) });
   } catch (err) {
+    await mirror?.close();
     if (err instanceof ConfigError) {
       process.stderr.write(`config error: ${err.message}\n`);
       process.exit(1);
@@ -137,6 +160,7 @@ async function main(): Promise<void> {
     process.stderr.write(`cannot start: ${(err as Error).message}\n`);
     process.exit(1);
   }
+  if (mirror) stores.attachStore(gw, mirror);
   const rt = gw.runtime();
   log.info({ url: gw.url, config: configPath ?? '(embedded default)' }, `cliproxy-ts listening on ${gw.url}`);
   if (rt.credentials.length === 0) {
@@ -146,15 +170,10 @@ async function main(): Promise<void> {
         : `no provider credentials configured: copy config.example.yaml to config.yaml, add keys (openai-compatibility, gemini-api-key, claude-api-key, codex-api-key) and restart, or log in (-login, -claude-login, -codex-login, -qwen-login, -iflow-login)`,
     );
   }
-  const stop = (signal: string) => {
-    log.info({ signal }, 'shutting down');
-    gw.close().then(
-      () => process.exit(0),
-      () => process.exit(1),
-    );
-  };
-  process.once('SIGINT', () => stop('SIGINT'));
-  process.once('SIGTERM', () => stop('SIGTERM'));
+  // First signal: drain (up to shutdown-timeout-seconds) and exit 0; a second one exits at once.
+  // The store closes after the gateway drained: writes made while draining still reach it.
+  const stoppable = { shutdown: () => gw.shutdown().then(async (r) => (await mirror?.close(), r)) };
+  exitOnSignals(stoppable, log, () => gw.runtime().config.shutdownTimeoutSeconds);
 }
 
 function safeVersion(): string {

@@ -20,6 +20,10 @@ import { closeListen, createApp, listen } from './server/app.js';
 import { uwsBuild, uwsNative, uwsProblem, type us_listen_socket } from './server/uws.js';
 import { reportDroppedFrames } from './logging/dropped-frames.js';
 import { Readiness } from './health/readiness.js';
+import { startCluster } from './cluster/index.js';
+import { answerShuttingDown, drainGate, healthRoutes } from './health/routes.js';
+import { Drain } from './server/drain.js';
+import { closeResponsesSockets, runningResponsesTurns } from './api/responses-ws.js';
 
 export interface GatewayOptions {
   /** A config object (already validated), or … */
@@ -39,6 +43,8 @@ export interface GatewayOptions {
   authRefreshCheckMs?: number;
   /** Readiness checks (store, Redis) registered by parts started before the gateway; one is made when absent. */
   readiness?: Readiness;
+  /** Token files live here whatever the config says (a store's mirror folder, as CLIProxyAPI does). */
+  authDir?: string;
 }
 
 export interface Gateway {
@@ -54,6 +60,15 @@ export interface Gateway {
   runtime(): Runtime;
   /** Swap in a new config (as a file edit would). */
   reload(config: Config): void;
+  /**
+   * Graceful stop: close the listen socket, answer new requests on open
+   * connections with 503, let in-flight requests and streams finish for up to
+   * `timeoutMs` (default shutdown-timeout-seconds), end the rest with an error
+   * in each client's format, then close(). Returns how many were ended early.
+   * A second call with a shorter timeout ends the drain sooner.
+   */
+  shutdown(timeoutMs?: number): Promise<{ interrupted: number }>;
+  /** Stop at once (open requests are cut). */
   close(): Promise<void>;
 }
 
@@ -82,6 +97,8 @@ export async function startGateway(opts: GatewayOptions = {}): Promise<Gateway> 
     for (const w of loaded.warnings) log.warn(w);
     config = loaded.config;
   } else config = defaultConfig();
+  const pinAuthDir = (c: Config): Config => (opts.authDir ? { ...c, authDir: opts.authDir } : c);
+  config = pinAuthDir(config);
 
   setDebug(config.debug);
   const readiness = opts.readiness ?? new Readiness();
@@ -122,22 +139,33 @@ export async function startGateway(opts: GatewayOptions = {}): Promise<Gateway> 
   };
 
   // Token files in auth-dir: loaded, watched and refreshed in the background.
-  const auth = await startAuthStore(gw, config, { now: opts.now, refreshCheckMs: opts.authRefreshCheckMs });
+  // Several instances (lib/cluster): with redis-url or REDIS_URL, cooldowns and suspensions are
+  // shared and a token refresh runs on one instance at a time. Undefined without Redis.
+  const cluster = await startCluster({ config, cooldowns: routing.cooldowns, readiness, metrics: management.metrics.registry });
+  const auth = await startAuthStore(gw, config, { now: opts.now, refreshCheckMs: opts.authRefreshCheckMs, refreshLock: cluster?.refreshLock });
   management.registerLogins(loginStarter(() => current.config, opts.now));
   management.registerAuthFiles(authFileState(auth));
+  // Usage statistics kept over restarts (file) or shared (PostgreSQL): read before serving; written on close.
+  await management.start();
 
   const host = opts.host ?? config.host;
   const relay = new RelayHub(gw);
-  const app = createApp(routes(gw, management), notFound, [relay.route()], browserGate(gw, host));
+  const drain = new Drain(() => runningResponsesTurns(gw));
+  const health = healthRoutes({ readiness, listening: () => listenSocket !== undefined, draining: () => drain.draining });
+  const gate = drainGate(() => drain.draining, browserGate(gw, host));
+  const app = createApp([...health, ...routes(gw, management)], notFound, [relay.route()], gate, drain.live);
   const { socket, port } = await listen(app, host, opts.port ?? config.port).catch(async (err: unknown) => {
     await auth.close();
+    await cluster?.close();
+    await management.usage.close(); // usage statistics: stop its timers and connections
     throw err;
   });
   boundPort = port;
   let listenSocket: us_listen_socket | undefined = socket;
   openGateways++;
 
-  const reload = (next: Config) => {
+  const reload = (loaded: Config) => {
+    const next = pinAuthDir(loaded);
     current = buildRuntime(next, external());
     void auth.reload(next);
     setDebug(next.debug);
@@ -145,6 +173,9 @@ export async function startGateway(opts: GatewayOptions = {}): Promise<Gateway> 
     relay.configChanged(next);
     if (next.port !== config.port || next.host !== config.host) {
       log.warn('port/host changes take effect after a restart');
+    }
+    if ((next.redisUrl ?? '') !== (config.redisUrl ?? '') || next.redisPrefix !== config.redisPrefix) {
+      log.warn('redis-url/redis-prefix changes take effect after a restart');
     }
   };
 
@@ -159,6 +190,7 @@ export async function startGateway(opts: GatewayOptions = {}): Promise<Gateway> 
   }
 
   const shownHost = host.includes(':') ? `[${host}]` : host;
+  let closing: Promise<void> | undefined;
   return {
     context: gw,
     management,
@@ -168,19 +200,48 @@ export async function startGateway(opts: GatewayOptions = {}): Promise<Gateway> 
     readiness,
     runtime: () => current,
     reload,
-    async close() {
-      await watcher?.close();
-      await management.close();
-      await auth.close();
+    shutdown,
+    close,
+  };
+
+  async function shutdown(timeoutMs = current.config.shutdownTimeoutSeconds * 1000): Promise<{ interrupted: number }> {
+    if (!drain.draining) {
+      drain.begin();
       if (listenSocket) closeListen(listenSocket);
       listenSocket = undefined;
-      relay.close();
-      // Also end idle keep-alive connections (uWS ≥ 20.4x), so a closed gateway holds nothing open.
-      (app as { close?: () => void }).close?.();
-      // Upstream pools are process-wide: drop them with the last gateway.
-      if (--openGateways === 0) await Promise.all([closeDispatchers(), closeOffload()]);
-    },
-  };
+    }
+    let interrupted = 0;
+    if (!(await drain.idle(timeoutMs))) {
+      const message = `the gateway shut down before this answer finished (shutdown-timeout-seconds: ${Math.round(timeoutMs / 1000)})`;
+      interrupted = runningResponsesTurns(gw) + drain.interruptAll(message, (ex) => answerShuttingDown(ex, message));
+      await closeResponsesSockets(gw, message);
+      // The error events go out with the next flush; give them a moment before the sockets close.
+      await drain.idle(1000);
+    }
+    await close();
+    return { interrupted };
+  }
+
+  // Once: shutdown() ends in close(), and a caller may close again.
+  function close(): Promise<void> {
+    closing ??= closeNow();
+    return closing;
+  }
+
+  async function closeNow(): Promise<void> {
+    await watcher?.close();
+    await management.close();
+    await cluster?.close(); // first: a refresh waiting on another instance ends now, so auth.close() need not wait for it
+    await auth.close();
+    if (listenSocket) closeListen(listenSocket);
+    listenSocket = undefined;
+    await closeResponsesSockets(gw, 'the gateway shut down before this answer finished');
+    relay.close();
+    // Also end idle keep-alive connections (uWS ≥ 20.4x), so a closed gateway holds nothing open.
+    (app as { close?: () => void }).close?.();
+    // Upstream pools are process-wide: drop them with the last gateway.
+    if (--openGateways === 0) await Promise.all([closeDispatchers(), closeOffload()]);
+  }
 }
 
 export { ConfigError };

@@ -41,7 +41,7 @@ export function buildRuntime(config: Config, external: Credential[] = []): Runti
   return {
     config,
     credentials,
-    registry: new ModelRegistry(credentials, ownerOf),
-    keys: new ClientKeys(config.apiKeys),
+    registry: new ModelRegistry(credentials, ownerOf, config),
+    keys: new ClientKeys(config.apiKeys, config.apiKeySettings),
   };
 }

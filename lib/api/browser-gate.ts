@@ -37,7 +37,7 @@ export function isLoopbackName(name: string): boolean {
 }
 
 /** The error shape a path's clients read (the gate runs before any route). */
-function formatForPath(url: string): FormatName {
+export function formatForPath(url: string): FormatName {
   if (url.startsWith('/v1/messages')) return 'claude';
   if (url.startsWith('/v1beta')) return 'gemini';
   if (url.startsWith('/v1internal')) return 'gemini-cli';

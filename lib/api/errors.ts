@@ -4,9 +4,9 @@ import type { FormatName } from '../../pipelines/ir.js';
 import type { Reply } from '../routing/types.js';
 import type { Exchange } from '../server/exchange.js';
 
-export function sendError(ex: Exchange, format: FormatName, status: number, message: string, code?: string): void {
+export function sendError(ex: Exchange, format: FormatName, status: number, message: string, code?: string, headers?: Record<string, string>): void {
   const { status: s, body } = getCodec(format).encodeError({ status, message, code });
-  ex.json(s, body);
+  ex.json(s, body, headers);
 }
 
 /** An upstream's error answer, reshaped for the client (any upstream body is accepted). */

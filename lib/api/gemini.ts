@@ -7,6 +7,7 @@ import type { ModelEntry } from '../routing/registry.js';
 import type { GatewayContext } from '../runtime.js';
 import type { Exchange } from '../server/exchange.js';
 import { sendError } from './errors.js';
+import { keyAllows } from '../access/client-keys.js';
 import { guard, handleInference } from './inference.js';
 import { isObj } from '../../pipelines/guards.js';
 
@@ -48,7 +49,7 @@ export function listGeminiModels(gw: GatewayContext): (ex: Exchange) => void {
     const rt = gw.runtime();
     const access = rt.keys.check({ headers: ex.headers, queryKey: ex.queryParam('key') });
     if (!access.ok) return sendError(ex, 'gemini', 401, access.message);
-    ex.json(200, { models: rt.registry.list().map(modelJson) });
+    ex.json(200, { models: rt.registry.list().filter((m) => keyAllows(access, m.id)).map(modelJson) });
   };
 }
 
@@ -60,7 +61,7 @@ export function getGeminiModel(gw: GatewayContext): (ex: Exchange) => void {
     const parts = splitAction(lastSegment(ex));
     if (!parts) return sendError(ex, 'gemini', 400, BAD_ESCAPE);
     const { model } = parts;
-    const found = rt.registry.list().find((m) => m.id === model);
+    const found = keyAllows(access, model) ? rt.registry.list().find((m) => m.id === model) : undefined;
     if (!found) return sendError(ex, 'gemini', 404, `models/${model} is not found or no configured credential serves it`);
     ex.json(200, modelJson(found));
   };

@@ -14,12 +14,15 @@ import type { Target } from '../routing/registry.js';
 import { OFFLOAD_THRESHOLD, OffloadedBody } from '../routing/offload.js';
 import { encodeFor, translatedShaper } from '../routing/translate.js';
 import type { PrepareResult } from '../../workers/translate.js';
-import type { GatewayContext, Runtime } from '../runtime.js';
+import type { GatewayContext } from '../runtime.js';
 import { BodyTooLarge, readBody } from '../server/body.js';
 import type { Exchange } from '../server/exchange.js';
 import { log } from '../logging/logger.js';
 import type { Prepared } from '../routing/types.js';
 import { sendError, sendReply } from './errors.js';
+import { admitKey, clientModel, withThinking } from './client-model.js';
+import type { AccessResult } from '../access/client-keys.js';
+import { payloadFor } from '../routing/payload-rules.js';
 
 export interface InferenceSpec {
   format: FormatName;
@@ -44,8 +47,9 @@ export interface InferenceSpec {
 export async function handleInference(gw: GatewayContext, ex: Exchange, spec: InferenceSpec): Promise<void> {
   const rt = gw.runtime();
   const fmt = spec.format;
-  const raw = await readAuthorizedBody(rt, ex, fmt);
-  if (!raw) return;
+  const read = await readAuthorizedBody(gw, ex, fmt);
+  if (!read) return;
+  const { raw, access } = read;
 
   // Large bodies are parsed and translated in a worker; the main thread only
   // learns the top-level scalars it routes on.
@@ -65,9 +69,13 @@ export async function handleInference(gw: GatewayContext, ex: Exchange, spec: In
     return sendError(ex, fmt, 400, 'Request body must be a JSON object', 'invalid_request');
   }
   const obj = body as Record<string, unknown>;
-  const model = spec.model(obj, ex);
-  if (!checkModelName(ex, fmt, model)) return;
-  let targets = rt.registry.targets(model);
+  const name = spec.model(obj, ex);
+  if (!checkModelName(ex, fmt, name)) return;
+  // `model(high)` / `model(8192)`: the name before the parenthesis routes (and is what the key's list, usage and metrics see).
+  const named = clientModel(ex, fmt, name, access);
+  if (!named) return;
+  const model = named.model;
+  let targets = withThinking(rt.registry.targets(model), named.thinking);
   // Token counts only travel to an upstream of the same format; others are estimated locally.
   if (spec.action === 'count-tokens') targets = targets.filter((t) => executorFor(t.credential.provider)?.format === fmt);
   if (spec.local) {
@@ -104,7 +112,8 @@ export async function handleInference(gw: GatewayContext, ex: Exchange, spec: In
 
   const prepare = async (target: Target, executor: ProviderExecutor): Promise<Prepared> => {
     const upstreamStream = stream || executor.alwaysStreams === true;
-    const patch = patchSpec(executor.kind, patchContext(target.credential, target.upstreamModel, spec.action, upstreamStream));
+    const settings = { format: executor.format, thinking: target.thinking, payload: payloadFor(rt.config.payload, target.upstreamModel, executor.format) };
+    const patch = patchSpec(executor.kind, patchContext(target.credential, target.upstreamModel, spec.action, upstreamStream), settings);
     if (executor.format === fmt) {
       const shaper = passthroughShaper(fmt, sse ? 'text/event-stream' : 'application/json');
       return { ...(await sameFormat(target, upstreamStream, patch)), shaper, upstreamStream, upstreamSse: sse };
@@ -185,17 +194,19 @@ function wholeBody(offloaded: OffloadedBody, peeked: Record<string, unknown>): R
   }
 }
 
-/** The client key, then the body (size-capped): nothing is read for a client without a key.
- *  Answers the failure in the client's format and returns undefined. */
-export async function readAuthorizedBody(rt: Runtime, ex: Exchange, fmt: FormatName): Promise<Buffer | undefined> {
+/** The client key (and its request rate), then the body (size-capped): nothing is read for a
+ *  client without a key. Answers the failure in the client's format and returns undefined. */
+export async function readAuthorizedBody(gw: GatewayContext, ex: Exchange, fmt: FormatName): Promise<{ raw: Buffer; access: AccessResult } | undefined> {
+  const rt = gw.runtime();
   const access = rt.keys.check({ headers: ex.headers, queryKey: ex.queryParam('key') });
   if (!access.ok) {
     sendError(ex, fmt, 401, access.message, 'invalid_api_key');
     return undefined;
   }
+  if (!admitKey(gw, ex, fmt, access)) return undefined;
   try {
     const raw = await readBody(ex, rt.config.maxBodySize);
-    return ex.aborted ? undefined : raw;
+    return ex.aborted ? undefined : { raw, access };
   } catch (err) {
     if (err instanceof BodyTooLarge) {
       sendError(ex, fmt, 413, err.message, 'request_too_large');

@@ -2,6 +2,7 @@
 import type { GatewayContext } from '../runtime.js';
 import type { Exchange } from '../server/exchange.js';
 import { sendError } from './errors.js';
+import { keyAllows } from '../access/client-keys.js';
 
 function isClaudeClient(ex: Exchange): boolean {
   return Boolean(ex.headers['anthropic-version']) || /claude-cli|claude-code|anthropic/i.test(ex.headers['user-agent'] ?? '');
@@ -13,7 +14,8 @@ export function listModels(gw: GatewayContext): (ex: Exchange) => void {
     const claude = isClaudeClient(ex);
     const access = rt.keys.check({ headers: ex.headers, queryKey: ex.queryParam('key') });
     if (!access.ok) return sendError(ex, claude ? 'claude' : 'openai-chat', 401, access.message, 'invalid_api_key');
-    const models = rt.registry.list();
+    // A key with a model list sees only the models it may use.
+    const models = rt.registry.list().filter((m) => keyAllows(access, m.id));
     if (claude) {
       const data = models.map((m) => ({
         type: 'model',

@@ -11,7 +11,10 @@ import { decodeUsage, isObj } from '../../pipelines/formats/openai-responses/sha
 import type { IRRequest, IRUsage } from '../../pipelines/ir.js';
 import type { ProviderExecutor } from '../providers/executor.js';
 import { patchContext } from '../providers/patch.js';
-import { applyPatch, patchSpec } from '../providers/patches.js';
+import { applyPatch, patchSpec, type AttemptSettings } from '../providers/patches.js';
+import { payloadFor } from '../routing/payload-rules.js';
+import type { FormatName } from '../../pipelines/ir.js';
+import { clientModel, withThinking } from './client-model.js';
 import { dispatch } from '../routing/dispatch.js';
 import type { Target } from '../routing/registry.js';
 import { encodeFor } from '../routing/translate.js';
@@ -29,31 +32,36 @@ export function responsesCompact(gw: GatewayContext): (ex: Exchange) => void {
 
 async function compact(gw: GatewayContext, ex: Exchange): Promise<void> {
   const rt = gw.runtime();
-  const raw = await readAuthorizedBody(rt, ex, FORMAT);
-  if (!raw) return;
+  const read = await readAuthorizedBody(gw, ex, FORMAT);
+  if (!read) return;
+  const { raw, access } = read;
   const parsed = parseClientJson(ex, FORMAT, raw);
   if (!parsed) return;
   const body = parsed.body;
   if (!isObj(body)) return sendError(ex, FORMAT, 400, 'Request body must be a JSON object', 'invalid_request');
-  const model = body.model;
-  if (!checkModelName(ex, FORMAT, model)) return;
+  if (!checkModelName(ex, FORMAT, body.model)) return;
+  // The same key and `model(level)` checks as every inference route (client-model.ts).
+  const named = clientModel(ex, FORMAT, body.model, access);
+  if (!named) return;
+  const model = named.model;
   if (body.stream === true) return sendError(ex, FORMAT, 400, 'POST /v1/responses/compact has no streaming form; leave out "stream"', 'invalid_request');
-  const targets = rt.registry.targets(model);
+  const targets = withThinking(rt.registry.targets(model), named.thinking);
+  const settings = (target: Target, format: FormatName): AttemptSettings => ({ format, thinking: target.thinking, payload: payloadFor(rt.config.payload, target.upstreamModel, format) });
   if (targets.length === 0) return sendError(ex, FORMAT, 404, `The model '${model}' does not exist or no configured credential serves it`, 'model_not_found');
 
   // Decoded once (a TranslationError is the client's 400); `stream` has no meaning here.
   const { stream: _stream, ...rest } = body;
   const ir = getCodec(FORMAT).decodeRequest(rest);
   const prepare = (target: Target, executor: ProviderExecutor): Prepared =>
-    executor.kind === 'codex' ? forward(ir, target) : summarise(ir, body.input, target, executor);
+    executor.kind === 'codex' ? forward(ir, target, settings(target, 'codex')) : summarise(ir, body.input, target, executor, settings(target, executor.format));
   const reply = await dispatch(rt.config, gw.routing, { ex, body: raw, inbound: FORMAT, model, stream: false, action: 'compact', targets, prepare });
   if (reply && !ex.aborted) sendReply(ex, FORMAT, reply);
 }
 
 /** Codex: the backend compacts; its answer goes to the client as it is. */
-function forward(ir: IRRequest, target: Target): Prepared {
+function forward(ir: IRRequest, target: Target, settings: AttemptSettings): Prepared {
   const upstream = encodeCodexCompactRequest({ ...ir, model: target.upstreamModel, stream: false });
-  const patched = applyPatch(upstream, patchSpec('codex', patchContext(target.credential, target.upstreamModel, 'compact', false)));
+  const patched = applyPatch(upstream, patchSpec('codex', patchContext(target.credential, target.upstreamModel, 'compact', false), settings));
   let usage: IRUsage | undefined;
   const shaper = unaryShaper((status, body) => {
     let parsed: unknown;
@@ -70,10 +78,10 @@ function forward(ir: IRRequest, target: Target): Prepared {
 }
 
 /** Any other upstream: a summary of the conversation, asked for as an ordinary generation. */
-function summarise(ir: IRRequest, input: unknown, target: Target, executor: ProviderExecutor): Prepared {
+function summarise(ir: IRRequest, input: unknown, target: Target, executor: ProviderExecutor, settings: AttemptSettings): Prepared {
   const req = summaryRequest(ir);
   const streams = executor.alwaysStreams === true;
-  const patch = patchSpec(executor.kind, patchContext(target.credential, target.upstreamModel, 'compact', streams));
+  const patch = patchSpec(executor.kind, patchContext(target.credential, target.upstreamModel, 'compact', streams), settings);
   const encoded = encodeFor(executor.format, req, target.upstreamModel, streams, patch);
   const upstream = getCodec(executor.format);
   const inbound = getCodec(FORMAT);

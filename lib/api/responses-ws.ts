@@ -46,8 +46,30 @@ export const MAX_RESPONSES_SOCKETS_PER_ADDRESS = 32;
 /** Open sockets per address, across gateways in this process (addresses leave at zero). */
 const openPerAddress = new AddressCounts();
 const textDecoder = new TextDecoder();
+/** Open sockets per gateway: its shutdown waits for their turns, then closes them with 1001. */
+const socketsOf = new WeakMap<GatewayContext, Set<WebSocket<SocketData>>>();
+
+/** Turns running on a gateway's sockets (the shutdown drain waits for them). */
+export function runningResponsesTurns(gw: GatewayContext): number {
+  let n = 0;
+  for (const ws of socketsOf.get(gw) ?? []) if (ws.getUserData().session?.running) n++;
+  return n;
+}
+
+/** Shutdown: turns still running end with their error event, then every socket closes with 1001 (going away). */
+export async function closeResponsesSockets(gw: GatewayContext, message: string): Promise<void> {
+  const sockets = socketsOf.get(gw);
+  if (!sockets?.size) return;
+  for (const ws of sockets) ws.getUserData().session?.interrupt(message);
+  // The error events go out with the stream writer's next flush.
+  await new Promise((resolve) => setImmediate(resolve));
+  await new Promise((resolve) => setImmediate(resolve));
+  for (const ws of [...sockets]) ws.end(1001, 'gateway shutting down');
+}
 
 export function responsesWebSocket(gw: GatewayContext, handler: (ex: Exchange) => void): WebSocketBehavior<SocketData> {
+  const sockets = new Set<WebSocket<SocketData>>();
+  socketsOf.set(gw, sockets);
   return {
     compression: uws.DISABLED,
     maxPayloadLength: gw.runtime().config.maxBodySize,
@@ -60,6 +82,7 @@ export function responsesWebSocket(gw: GatewayContext, handler: (ex: Exchange) =
       const data = ws.getUserData();
       openPerAddress.add(data.remote);
       data.session = new Session(ws, handler);
+      sockets.add(ws);
     },
     message(ws, message) {
       ws.getUserData().session?.receive(textDecoder.decode(message));
@@ -68,6 +91,7 @@ export function responsesWebSocket(gw: GatewayContext, handler: (ex: Exchange) =
       ws.getUserData().session?.drained();
     },
     close(ws) {
+      sockets.delete(ws);
       const data = ws.getUserData();
       if (data.session) openPerAddress.remove(data.remote);
       data.session?.close();
@@ -133,6 +157,17 @@ class Session {
 
   drained(): void {
     this.current?.writable();
+  }
+
+  get running(): boolean {
+    return this.busy;
+  }
+
+  /** End the running turn with its error event (gateway shutdown). */
+  interrupt(message: string): void {
+    this.queue.length = 0;
+    this.queuedBytes = 0;
+    this.current?.ex.interrupt?.(message);
   }
 
   close(): void {

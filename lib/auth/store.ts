@@ -2,7 +2,8 @@
 // start and watched (add, change, delete take effect live); tokens refresh
 // in the background ahead of expiry; failures mark the file's credentials
 // with a status instead of throwing. The management API reads the live
-// state through listAuthFiles() and starts logins through startLogin().
+// state through AuthStore.list(), handed to it as authFileState() (auth/
+// management.ts); logins are started in login.ts, not here.
 import { mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { watch, type FSWatcher } from 'chokidar';
@@ -15,6 +16,7 @@ import { summarizeBody } from './errors.js';
 import { writeTokenFile, type TokenFile } from './files.js';
 import { authProviderForType, endpointsFor } from './providers.js';
 import type { AuthProviderModule, RefreshContext } from './types.js';
+import type { TokenRefreshLock } from '../cluster/refresh-lock.js';
 
 export type AuthStatus = 'active' | 'refreshing' | 'error' | 'disabled';
 
@@ -69,16 +71,18 @@ export interface AuthStoreOptions {
   /** Wait after a failed refresh before the next try. Default 5 min. */
   refreshFailureBackoffMs?: number;
   watch?: boolean;
+  /** Several instances (lib/cluster): one refresh per file across them; the others load the file it writes. */
+  refreshLock?: TokenRefreshLock;
 }
 
 const stores = new WeakMap<GatewayContext, AuthStore>();
 
-/** The auth store serving a gateway (for the management API). */
+/** The auth store serving a gateway (tests; the gateway keeps its own reference). */
 export function authStoreFor(gw: GatewayContext): AuthStore | undefined {
   return stores.get(gw);
 }
 
-/** Live state of every token file: status, messages, last refresh, account. */
+/** Live state of every token file: status, messages, last refresh, account (tests). */
 export function listAuthFiles(gw: GatewayContext): AuthFileInfo[] {
   return stores.get(gw)?.list() ?? [];
 }
@@ -110,6 +114,11 @@ export class AuthStore {
 
   async start(): Promise<void> {
     this.loadAll();
+    // Several instances: a refresh another one failed is taken at once, without asking the provider again.
+    this.opts.refreshLock?.onRemoteFailure?.((name, applies) => {
+      const e = this.entries.get(name);
+      if (e?.mod && !e.busy && !this.closed && applies(e.raw)) void this.run(e, 'refresh');
+    });
     if (this.opts.watch !== false) this.startWatcher();
     const every = this.opts.refreshCheckMs ?? 5000;
     if (every > 0) {
@@ -160,7 +169,7 @@ export class AuthStore {
     await Promise.allSettled(started);
   }
 
-  /** Refresh one file now (management, tests, or after an upstream 401). */
+  /** Refresh one file now. Nothing calls it at present (onUnauthorized starts its own refresh). */
   refreshNow(name: string): Promise<void> {
     const e = this.entries.get(name);
     if (!e?.mod) return Promise.resolve();
@@ -172,7 +181,8 @@ export class AuthStore {
     if (this.loadFile(name, true)) this.publish();
   }
 
-  /** The dispatcher reports an upstream 401 for one of our credentials: refresh it. */
+  /** An upstream answered 401 for one of our credentials (the gateway's credential
+   *  feedback from routing, lib/gateway.ts): refresh it. */
   onUnauthorized(credentialId: string): void {
     const e = [...this.entries.values()].find((x) => x.credIds.includes(credentialId));
     if (!e?.mod || e.busy) return;
@@ -316,7 +326,13 @@ export class AuthStore {
     e.status = 'refreshing';
     const p = (async () => {
       try {
-        const next = what === 'prepare' ? await mod.prepare!(e.data, this.rctx(e)) : await mod.refresh(e.data, this.rctx(e));
+        const work = () => (what === 'prepare' ? mod.prepare!(e.data, this.rctx(e)) : mod.refresh(e.data, this.rctx(e)));
+        // Under a cluster lock, another instance may do it: then its file has replaced this entry (below).
+        const adopt = () => {
+          if (this.entries.get(e.name) === e && this.loadFile(e.name, true)) this.publish();
+          return this.entries.get(e.name) !== e;
+        };
+        const next = this.opts.refreshLock ? await this.opts.refreshLock.run(e.name, e.raw, work, adopt) : await work();
         if (this.closed || this.entries.get(e.name) !== e) return; // removed or replaced meanwhile
         if (next) {
           writeTokenFile(this.dir, e.name, next);

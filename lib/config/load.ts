@@ -5,6 +5,7 @@ import { homedir } from 'node:os';
 import path from 'node:path';
 import { isMap, isScalar, LineCounter, parseDocument, type Document, type Node } from 'yaml';
 import { CONFIG_API_KEY, mergeLegacyKeys, type LegacyAuth } from './legacy-auth.js';
+import { splitClientKeys, type ApiKeyItem } from '../access/key-config.js';
 import { configSchema } from './schema.js';
 import type { Config } from './types.js';
 import { ConfigError, configWhere, walk, type Walk } from './validate.js';
@@ -16,7 +17,8 @@ export interface Loaded {
   warnings: string[];
 }
 
-interface RawConfig extends Omit<Config, 'openaiCompatibility'> {
+interface RawConfig extends Omit<Config, 'openaiCompatibility' | 'apiKeys'> {
+  apiKeys: ApiKeyItem[];
   generativeLanguageApiKey: string[];
   legacyAuth: LegacyAuth;
   openaiCompatibility: Array<Config['openaiCompatibility'][number] & { apiKeys: string[] }>;
@@ -121,13 +123,16 @@ function finish(raw: RawConfig, doc: Document, w: Walk): Config {
     for (const [j, m] of p.models.entries()) if (!m.name) bad(['openai-compatibility', i, 'models', j], 'model name is required');
     const entries = [...p.apiKeyEntries];
     for (const key of p.apiKeys) if (key && !entries.some((e) => e.apiKey === key)) entries.push({ apiKey: key, proxyUrl: '' });
-    return { name: p.name, baseUrl: p.baseUrl, apiKeyEntries: entries, models: p.models, headers: p.headers };
+    const { apiKeys: _legacyKeys, ...provider } = p; // optional fields (priority, excluded-models) stay absent when unset
+    return { ...provider, apiKeyEntries: entries };
   });
 
   // Legacy client keys (auth.providers) join api-keys.
-  let apiKeys = raw.apiKeys;
+  // api-keys object entries (per-key models and rate) keep their settings aside; every key is a string here.
+  const clientKeys = splitClientKeys(raw.apiKeys);
+  let apiKeys = clientKeys.keys;
   if (doc.has('auth')) {
-    const merged = mergeLegacyKeys(raw.apiKeys, raw.legacyAuth);
+    const merged = mergeLegacyKeys(apiKeys, raw.legacyAuth);
     for (const i of merged.unsupported) {
       const type = raw.legacyAuth.providers[i]!.type;
       w.warnings.push(`${configWhere(w, nodeAt(doc, ['auth', 'providers', i]), `auth.providers[${i}]`)}: type ${JSON.stringify(type)} is not supported (only ${JSON.stringify(CONFIG_API_KEY)}); ignored`);
@@ -145,7 +150,7 @@ function finish(raw: RawConfig, doc: Document, w: Walk): Config {
   }
 
   const { generativeLanguageApiKey: _legacy, legacyAuth: _legacyAuth, ...rest } = raw;
-  return { ...rest, apiKeys, openaiCompatibility: compat, authDir: expandHome(raw.authDir) };
+  return { ...rest, apiKeys, apiKeySettings: clientKeys.settings, openaiCompatibility: compat, authDir: expandHome(raw.authDir) };
 }
 
 export function expandHome(p: string): string {

@@ -1,6 +1,10 @@
 // The YAML keys the gateway understands, their types and defaults. Keys and
 // defaults follow the reference's config.example.yaml; additions are marked.
 import type { Field, Schema } from './validate.js';
+import { redisPrefixProblem, redisUrlProblem } from '../cluster/config.js';
+import { apiKeysProblem, MAX_KEY_RPM } from '../access/key-config.js';
+import { payloadProblem } from '../routing/payload-rules.js';
+import { channelExcludedProblem, channelRulesProblem, aliasRulesProblem, excludedProblem, modelListProblem, OAUTH_CHANNELS } from '../routing/model-aliases.js';
 
 const str: Schema = { kind: 'string' };
 const bool: Schema = { kind: 'bool' };
@@ -38,6 +42,32 @@ function oauthEndpoints(callbackPort: number): Schema {
   });
 }
 
+// Every credential entry may carry these (reference: priority, excluded-models).
+// Optional: absent stays absent, so management answers list only what the file says.
+const credentialControls: Record<string, Field> = {
+  priority: { key: 'priority', schema: { kind: 'int', min: -1_000_000, max: 1_000_000 }, optional: true },
+  'excluded-models': { key: 'excludedModels', schema: strList, optional: true, check: excludedProblem },
+};
+
+// Global alias rules: {name, alias, fork}; reference entries may also carry
+// display-name / force-mapping, which only warn here.
+const aliasRules: Schema = {
+  kind: 'list',
+  of: obj(
+    {
+      name: { key: 'name', schema: str },
+      alias: { key: 'alias', schema: str },
+      fork: { key: 'fork', schema: bool, default: false },
+    },
+    false,
+  ),
+};
+
+/** provider channel → value; unknown channels (reference-only providers) warn. */
+function byChannel(of: Schema): Schema {
+  return obj(Object.fromEntries(OAUTH_CHANNELS.map((c) => [c, { key: c, schema: of }])), false);
+}
+
 // gemini-api-key, claude-api-key and codex-api-key entries share one shape.
 // `models` (name → alias) narrows and aliases what a key serves; for Gemini
 // and Codex keys that is an addition to the reference.
@@ -48,7 +78,39 @@ const providerKeys: Schema = {
     'base-url': { key: 'baseUrl', schema: str },
     'proxy-url': { key: 'proxyUrl', schema: str },
     headers: { key: 'headers', schema: strMap },
-    models: { key: 'models', schema: modelAliases },
+    models: { key: 'models', schema: modelAliases, check: modelListProblem },
+    ...credentialControls,
+  }),
+};
+
+const clientKeys: Schema = {
+  kind: 'list',
+  what: 'a list of strings (client keys) or of {key, models, max-requests-per-minute} entries',
+  of: {
+    kind: 'stringOrObject',
+    object: obj({
+      key: { key: 'key', schema: str },
+      models: { key: 'models', schema: strList },
+      'max-requests-per-minute': { key: 'maxRequestsPerMinute', schema: { kind: 'int', min: 0, max: MAX_KEY_RPM }, default: 0 },
+    }),
+  },
+};
+
+// payload (reference 6.4+): default / override rules, lib/routing/payload-rules.ts.
+const payloadRules: Schema = {
+  kind: 'list',
+  of: obj({
+    models: {
+      key: 'models',
+      schema: {
+        kind: 'list',
+        of: obj({
+          name: { key: 'name', schema: str },
+          protocol: { key: 'protocol', schema: str },
+        }),
+      },
+    },
+    params: { key: 'params', schema: { kind: 'jsonMap' } },
   }),
 };
 
@@ -61,7 +123,8 @@ export const configSchema: Schema = obj(
     host: { key: 'host', schema: str, default: '127.0.0.1' },
     port: { key: 'port', schema: { kind: 'int', min: 0, max: 65535 }, default: 8317 },
     'auth-dir': { key: 'authDir', schema: str, default: '~/.cli-proxy-api' },
-    'api-keys': { key: 'apiKeys', schema: strList, default: [] },
+    // Addition: an entry may be an object {key, models, max-requests-per-minute} (lib/access/key-config.ts).
+    'api-keys': { key: 'apiKeys', schema: clientKeys, default: [], check: apiKeysProblem },
     // Legacy (older CLIProxyAPI): client keys as access providers,
     // `auth: { providers: [{ name, type: config-api-key, api-keys: [...] }] }`.
     // The keys of config-api-key entries join api-keys on load (lib/config/legacy-auth.ts).
@@ -116,6 +179,8 @@ export const configSchema: Schema = obj(
     'relay-max-frame-size': { key: 'relayMaxFrameSize', schema: { kind: 'size' }, default: 16 * 1024 * 1024 },
     'relay-max-connections-per-ip': { key: 'relayMaxConnectionsPerIp', schema: { kind: 'int', min: 1, max: 10000 }, default: 8 },
     'relay-idle-timeout-seconds': { key: 'relayIdleTimeoutSeconds', schema: { kind: 'int', min: 8, max: 960 }, default: 120 },
+    // Addition: graceful shutdown, how long in-flight requests and streams may finish after SIGTERM/SIGINT.
+    'shutdown-timeout-seconds': { key: 'shutdownTimeoutSeconds', schema: { kind: 'int', min: 0, max: 3600 }, default: 30 },
     // Addition: who may read /metrics. management = the management API's rules
     // (loopback, or remote with allow-remote and the key); public = anyone; off = 404.
     metrics: { key: 'metrics', schema: { kind: 'enum', values: ['management', 'public', 'off'] }, default: 'management' },
@@ -144,6 +209,10 @@ export const configSchema: Schema = obj(
         iflow: { key: 'iflow', schema: oauthEndpoints(11451) },
       }),
     },
+    // Additions: several instances share live state (cooldowns, refresh locks) through Redis.
+    // '' = the REDIS_URL environment variable, or none (a single instance).
+    'redis-url': { key: 'redisUrl', schema: str, default: '', check: redisUrlProblem },
+    'redis-prefix': { key: 'redisPrefix', schema: str, default: 'cliproxy:', check: redisPrefixProblem },
     'remote-management': {
       key: 'remoteManagement',
       schema: obj({
@@ -151,6 +220,14 @@ export const configSchema: Schema = obj(
         'secret-key': { key: 'secretKey', schema: str, default: '' },
         'disable-control-panel': { key: 'disableControlPanel', schema: bool, default: false },
       }),
+    },
+    payload: {
+      key: 'payload',
+      schema: obj({
+        default: { key: 'default', schema: payloadRules },
+        override: { key: 'override', schema: payloadRules },
+      }),
+      check: payloadProblem,
     },
     'gemini-api-key': { key: 'geminiApiKey', schema: providerKeys },
     // Legacy key-only form of gemini-api-key; merged into it on load.
@@ -171,16 +248,28 @@ export const configSchema: Schema = obj(
               of: obj({
                 'api-key': { key: 'apiKey', schema: str },
                 'proxy-url': { key: 'proxyUrl', schema: str },
+                // Addition: per key; priority overrides the provider's, exclusions add to its.
+                ...credentialControls,
               }),
             },
           },
           // Legacy: plain key list, migrated into api-key-entries on load.
           'api-keys': { key: 'apiKeys', schema: strList },
-          models: { key: 'models', schema: modelAliases },
+          models: { key: 'models', schema: modelAliases, check: modelListProblem },
           headers: { key: 'headers', schema: strMap },
+          ...credentialControls,
         }),
       },
     },
+    // Token-file accounts and relay apps, by provider: models they must not
+    // serve (merged with a token file's own excluded_models), and alias rules
+    // (after a token file's own model_aliases). oauth-model-mappings is the
+    // reference's older name, read when oauth-model-alias is absent.
+    'oauth-excluded-models': { key: 'oauthExcludedModels', schema: byChannel(strList), optional: true, check: channelExcludedProblem },
+    'oauth-model-alias': { key: 'oauthModelAlias', schema: byChannel(aliasRules), optional: true, check: channelRulesProblem },
+    'oauth-model-mappings': { key: 'oauthModelMappings', schema: byChannel(aliasRules), optional: true, check: channelRulesProblem },
+    // Addition: alias rules for every credential (API keys and accounts alike).
+    'model-aliases': { key: 'modelAliases', schema: aliasRules, optional: true, check: aliasRulesProblem },
   },
   // Unknown top-level keys only warn: configs written for newer reference
   // versions must still start. Unknown keys inside provider entries are errors.

@@ -1,5 +1,6 @@
 // The typed Config back in its YAML shape (kebab-case keys, as the file and
 // the management API spell them), driven by the same schema the loader uses.
+import { clientKeysYaml } from '../access/key-config.js';
 import { configSchema } from './schema.js';
 import type { Config } from './types.js';
 import type { Schema } from './validate.js';
@@ -28,7 +29,10 @@ export function toYamlShape(value: unknown, schema: Schema = configSchema): unkn
 
 /** The config as YAML-shaped JSON (kebab-case), e.g. for GET /config. */
 export function configToYaml(config: Config): Record<string, unknown> {
-  return toYamlShape(config) as Record<string, unknown>;
+  const out = toYamlShape(config) as Record<string, unknown>;
+  // api-keys entries with settings are objects in the file: show them so.
+  if (config.apiKeySettings?.length) out['api-keys'] = clientKeysYaml(config.apiKeys, config.apiKeySettings);
+  return out;
 }
 
 /** The schema of one top-level YAML key (e.g. 'claude-api-key'). */

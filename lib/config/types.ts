@@ -3,16 +3,33 @@
 // uses them) live only in lib/config/schema.ts.
 
 export interface ModelAlias {
-  name: string; // upstream model name
+  name: string; // upstream model name; `name(level)` also sets the reasoning (lib/routing/model-aliases.ts)
   alias: string; // what clients ask for
 }
 
-export interface OpenAICompatKey {
+/** A global alias rule (oauth-model-alias, model-aliases): `name` is a model
+ *  name a credential serves, `alias` the extra client name for it. */
+export interface AliasRule {
+  name: string;
+  alias: string;
+  /** Keep serving `name` as well (otherwise the alias replaces it). */
+  fork: boolean;
+}
+
+/** Routing controls every credential entry may carry (absent = not set). */
+export interface CredentialControls {
+  /** Higher is preferred; a lower tier serves only when every higher one cannot. Unset = 0. */
+  priority?: number;
+  /** `*` globs (case-insensitive) of model names this credential must not serve. */
+  excludedModels?: string[];
+}
+
+export interface OpenAICompatKey extends CredentialControls {
   apiKey: string;
   proxyUrl: string;
 }
 
-export interface OpenAICompatProvider {
+export interface OpenAICompatProvider extends CredentialControls {
   name: string;
   baseUrl: string;
   apiKeyEntries: OpenAICompatKey[];
@@ -20,7 +37,7 @@ export interface OpenAICompatProvider {
   headers: Record<string, string>;
 }
 
-export interface GeminiKey {
+export interface GeminiKey extends CredentialControls {
   apiKey: string;
   baseUrl: string;
   headers: Record<string, string>;
@@ -28,7 +45,7 @@ export interface GeminiKey {
   models: ModelAlias[];
 }
 
-export interface ClaudeKey {
+export interface ClaudeKey extends CredentialControls {
   apiKey: string;
   baseUrl: string;
   proxyUrl: string;
@@ -36,7 +53,7 @@ export interface ClaudeKey {
   headers: Record<string, string>;
 }
 
-export interface CodexKey {
+export interface CodexKey extends CredentialControls {
   apiKey: string;
   baseUrl: string;
   proxyUrl: string;
@@ -88,7 +105,10 @@ export interface Config {
   host: string;
   port: number;
   authDir: string;
+  /** Every client key: the plain strings of api-keys and the `key` of its object entries. */
   apiKeys: string[];
+  /** api-keys object entries (per-key model list and rate), in config order; absent = none. */
+  apiKeySettings?: ClientKeySettings[];
   debug: boolean;
   loggingToFile: boolean;
   usageStatisticsEnabled: boolean;
@@ -107,6 +127,8 @@ export interface Config {
   relayMaxFrameSize: number;
   relayMaxConnectionsPerIp: number;
   relayIdleTimeoutSeconds: number;
+  /** Seconds in-flight requests and streams may run on after SIGTERM/SIGINT before they are ended. */
+  shutdownTimeoutSeconds: number;
   metrics: MetricsAccess;
   allowedOrigins: string[];
   requestLogMaxFiles: number;
@@ -119,4 +141,47 @@ export interface Config {
   claudeApiKey: ClaudeKey[];
   codexApiKey: CodexKey[];
   openaiCompatibility: OpenAICompatProvider[];
+  /** Redis for live state shared by several instances ('' = REDIS_URL, or none): lib/cluster. */
+  redisUrl?: string;
+  /** Namespace of this cluster's Redis keys and channels. */
+  redisPrefix?: string;
+  /** Models token-file (OAuth) accounts and relay apps must not serve, by provider (gemini-cli, aistudio, claude, codex, qwen, iflow). */
+  oauthExcludedModels?: Record<string, string[]>;
+  /** Alias rules for token-file (OAuth) accounts and relay apps, by provider channel. */
+  oauthModelAlias?: Record<string, AliasRule[]>;
+  /** Legacy name of oauthModelAlias (reference 6.6), used when oauth-model-alias is absent. */
+  oauthModelMappings?: Record<string, AliasRule[]>;
+  /** Addition: alias rules for every credential, whatever its provider or kind. */
+  modelAliases?: AliasRule[];
+  /** Parameters written into upstream requests by model and protocol (lib/routing/payload-rules.ts). */
+  payload?: PayloadConfig;
+}
+
+/** An api-keys entry written as an object: {key, models, max-requests-per-minute}. */
+export interface ClientKeySettings {
+  key: string;
+  /** `*` globs of the model names the key may ask for (case-insensitive); empty = any. */
+  models: string[];
+  /** Requests per minute (fixed window); 0 = unlimited. */
+  maxRequestsPerMinute: number;
+}
+
+export interface PayloadModel {
+  /** `*` glob over the upstream model name. */
+  name: string;
+  /** openai | gemini | claude | codex; '' = any. */
+  protocol: string;
+}
+
+export interface PayloadRule {
+  models: PayloadModel[];
+  /** Dotted JSON path → value. */
+  params: Record<string, unknown>;
+}
+
+export interface PayloadConfig {
+  /** Set only where the path is absent. */
+  default: PayloadRule[];
+  /** Always set. */
+  override: PayloadRule[];
 }

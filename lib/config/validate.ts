@@ -18,13 +18,22 @@ export type Schema =
   | { kind: 'enum'; values: readonly string[] }
   | { kind: 'stringList' }
   | { kind: 'stringMap' }
-  | { kind: 'list'; of: Schema }
-  | { kind: 'object'; fields: Record<string, Field>; strict: boolean };
+  | { kind: 'list'; of: Schema; what?: string } // what: the "expected …" wording (default "a list")
+  | { kind: 'object'; fields: Record<string, Field>; strict: boolean }
+  // A plain string or a mapping (api-keys entries: "key" or {key, models, …}).
+  | { kind: 'stringOrObject'; object: Schema }
+  // Names to any YAML value, kept as JSON (payload params).
+  | { kind: 'jsonMap' };
 
 export interface Field {
   key: string; // the camelCase name in the typed config
   schema: Schema;
   default?: unknown;
+  /** Checks beyond the type walk (e.g. glob patterns, JSON paths): a message names the problem. */
+  check?: (value: unknown) => string | undefined;
+  /** Absent from the file = absent from the typed config (no default), so
+   *  management answers show only what the file says. */
+  optional?: boolean;
 }
 
 export interface Walk {
@@ -121,8 +130,19 @@ export function walk(w: Walk, node: Node | null | undefined, schema: Schema, pat
       return out;
     }
     case 'list': {
-      if (!isSeq(node)) fail(w, node, path, 'expected a list');
+      if (!isSeq(node)) fail(w, node, path, `expected ${schema.what ?? 'a list'}`);
       return node.items.map((item, i) => walk(w, item as Node, schema.of, `${path}[${i}]`));
+    }
+    case 'stringOrObject':
+      return isMap(node) ? walk(w, node, schema.object, path) : walk(w, node, { kind: 'string' }, path);
+    case 'jsonMap': {
+      if (!isMap(node)) fail(w, node, path, 'expected a mapping of names to values');
+      const out: Record<string, unknown> = {};
+      for (const pair of node.items as Pair<Node, Node>[]) {
+        const k = String(isScalar(pair.key) ? pair.key.value : pair.key);
+        out[k] = pair.value == null ? null : (pair.value.toJSON() as unknown);
+      }
+      return out;
     }
     case 'object': {
       if (!isMap(node)) fail(w, node, path, 'expected a mapping of keys');
@@ -142,9 +162,11 @@ export function walk(w: Walk, node: Node | null | undefined, schema: Schema, pat
         }
         seen.add(k);
         out[field.key] = walk(w, pair.value, field.schema, keyPath, field.default);
+        const problem = field.check?.(out[field.key]);
+        if (problem) fail(w, pair.value, keyPath, problem);
       }
       for (const [k, field] of Object.entries(schema.fields)) {
-        if (!seen.has(k)) out[field.key] = field.default !== undefined ? structuredClone(field.default) : emptyOf(field.schema);
+        if (!seen.has(k) && !field.optional) out[field.key] = field.default !== undefined ? structuredClone(field.default) : emptyOf(field.schema);
       }
       return out;
     }
@@ -167,7 +189,10 @@ function emptyOf(schema: Schema): unknown {
     case 'list':
       return [];
     case 'stringMap':
+    case 'jsonMap':
       return {};
+    case 'stringOrObject':
+      return '';
     case 'object': {
       const out: Record<string, unknown> = {};
       for (const f of Object.values(schema.fields)) out[f.key] = f.default !== undefined ? structuredClone(f.default) : emptyOf(f.schema);

@@ -12,6 +12,8 @@ import { registerBasics } from './handlers/basics.js';
 import { registerLists } from './handlers/lists.js';
 import { registerLogins } from './handlers/logins.js';
 import { registerLogs } from './handlers/logs.js';
+import { registerUsage } from './handlers/usage.js';
+import { registerStore } from './handlers/store.js';
 import { servePanel } from './panel.js';
 import type { Management } from './service.js';
 
@@ -26,8 +28,12 @@ registerLists(add);
 registerAuthFiles(add);
 registerLogins(add);
 registerLogs(add);
+registerUsage(add);
+registerStore(add);
 
-/** Paths the API serves (for tests and the panel). */
+/** "METHOD /path" of every endpoint the API serves: the security fuzz test
+ *  (test/security/fuzz.test.ts) walks them all, so a new endpoint is covered
+ *  by its key and junk-body checks without a list to keep in step. */
 export function managementEndpoints(): string[] {
   return [...table.keys()];
 }

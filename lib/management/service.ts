@@ -8,7 +8,9 @@ import { log } from '../logging/logger.js';
 import type { RequestObserver, RequestRecord } from '../routing/types.js';
 import type { Exchange } from '../server/exchange.js';
 import { GatewayMetrics } from '../usage/metrics.js';
-import { routeOf, UsageStats } from '../usage/stats.js';
+import { routeOf } from '../usage/stats.js';
+import { usageStore } from '../usage/choose.js';
+import type { UsageStore } from '../usage/store.js';
 import { hashSecret, isBcryptHash, ManagementAccess, type AccessRequest } from './access.js';
 import type { AuthFileState, LoginStarter } from './types.js';
 
@@ -36,12 +38,15 @@ export interface ManagementOptions {
    * loopback. Lets a test on 127.0.0.1 play a remote client.
    */
   peer?: (ex: Exchange) => { ip: string; local: boolean };
+  /** Usage statistics file (default: usage-statistics.json in WRITABLE_PATH or next to the config file; null = memory only). Ignored when PGSTORE_DSN is set. */
+  usageFile?: string | null;
 }
 
 export class Management implements RequestObserver {
   readonly store: ConfigStore;
   readonly access: ManagementAccess;
-  readonly usage: UsageStats;
+  /** Usage statistics: memory, a local file, or PostgreSQL (lib/usage/choose.ts). */
+  readonly usage: UsageStore;
   readonly metrics: GatewayMetrics;
   readonly logDir: string;
   readonly fileLog: FileLogging;
@@ -55,9 +60,9 @@ export class Management implements RequestObserver {
     const env = opts.env ?? process.env;
     this.store = new ConfigStore({ file: opts.configPath, initial: opts.config(), apply: opts.apply, ops: opts.writeOps });
     this.access = new ManagementAccess({ now: opts.now, envPassword: env['MANAGEMENT_PASSWORD'] });
-    this.usage = new UsageStats(opts.now);
     this.metrics = new GatewayMetrics({ defaultMetrics: opts.defaultMetrics });
     const writable = env['WRITABLE_PATH']?.trim();
+    this.usage = usageStore({ env, now: opts.now, file: opts.usageFile, dir: writable || (opts.configPath ? path.dirname(opts.configPath) : undefined) });
     this.logDir = path.resolve(
       opts.logDir ?? (writable ? path.join(writable, 'logs') : opts.configPath ? path.join(path.dirname(opts.configPath), 'logs') : 'logs'),
     );
@@ -97,7 +102,7 @@ export class Management implements RequestObserver {
     const usage = r.usage(enabled);
     this.metrics.observe(r, usage);
     if (!enabled) return;
-    this.usage.record({ api: r.api, model: r.model, ok: r.ok, source: r.credentialLabel, usage });
+    this.usage.record({ api: r.api, model: r.model, ok: r.ok, source: r.credentialLabel, usage, latencyMs: r.latencyMs });
   }
 
   /** A streamed answer started; the returned function ends it. */
@@ -128,8 +133,15 @@ export class Management implements RequestObserver {
     else log.info('management secret-key replaced by its bcrypt hash');
   }
 
+  /** Read the kept usage statistics (file, database) before serving. */
+  async start(): Promise<void> {
+    await this.usage.start();
+  }
+
   async close(): Promise<void> {
     this.logins?.cancelAll?.();
+    // Statistics not yet written go to their file or database now.
+    await this.usage.close().catch((err: unknown) => log.warn({ err }, 'usage statistics: final write failed'));
     await this.hashing?.catch(() => {});
     await this.fileLog.close();
   }

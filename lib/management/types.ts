@@ -6,8 +6,6 @@
 
 export type LoginProvider = 'anthropic' | 'codex' | 'gemini-cli' | 'qwen' | 'iflow';
 
-export const LOGIN_PROVIDERS: readonly LoginProvider[] = ['anthropic', 'codex', 'gemini-cli', 'qwen', 'iflow'];
-
 export interface LoginStartOptions {
   /** gemini-cli: the Google Cloud project to use (?project_id=). */
   projectId?: string;

@@ -3,6 +3,8 @@
 // PatchSpec (kind + plain context) with an offloaded body and looks the patch
 // up here. So this module imports only the pure patch files — not the
 // executors, which pull in the relay, undici and the rest of the gateway.
+import type { FormatName } from '../../pipelines/ir.js';
+import type { PayloadOps } from '../../pipelines/payload-apply.js';
 import type { ProviderKind } from '../routing/credentials.js';
 import { claudePatch } from './claude/patch.js';
 import { codexPatch } from './codex/patch.js';
@@ -10,6 +12,7 @@ import { geminiCliPatch } from './gemini-cli/patch.js';
 import { iflowPatch } from './iflow/patch.js';
 import type { BodyPatch, PatchContext, PatchResult } from './patch.js';
 import { qwenPatch } from './qwen/patch.js';
+import { applySettings } from './settings/patch.js';
 
 const PATCHES: Partial<Record<ProviderKind, BodyPatch>> = {
   claude: claudePatch,
@@ -27,16 +30,44 @@ export function patchFor(kind: ProviderKind): BodyPatch | undefined {
 export interface PatchSpec {
   kind: ProviderKind;
   ctx: PatchContext;
+  /** The executor's own patch does not apply (only the settings below do). */
+  noExecutorPatch?: boolean;
+  /** The upstream's wire format, for the settings below. */
+  format?: FormatName;
+  /** Reasoning chosen by the model name (Target.thinking): overrides the request's own. */
+  thinking?: string | number;
+  /** Matched `payload` rules (plain data). */
+  payload?: PayloadOps;
 }
 
-/** The patch this attempt needs, or undefined when its executor has none or it does not apply. */
-export function patchSpec(kind: ProviderKind, ctx: PatchContext): PatchSpec | undefined {
-  return patchFor(kind)?.applies(ctx) ? { kind, ctx } : undefined;
+/** Gateway settings an attempt's body gets besides the executor's patch. */
+export interface AttemptSettings {
+  format: FormatName;
+  thinking?: string | number;
+  payload?: PayloadOps;
 }
 
-/** Patch a body the caller owns (e.g. a codec's fresh encodeRequest output) in place. */
+/** The patch this attempt needs, or undefined when nothing applies (then a piped body stays unparsed). */
+export function patchSpec(kind: ProviderKind, ctx: PatchContext, settings?: AttemptSettings): PatchSpec | undefined {
+  const executor = patchFor(kind)?.applies(ctx) === true;
+  // Token counts carry no generation settings: reasoning and payload rules are for generations.
+  const generates = ctx.action !== 'count-tokens';
+  const thinking = generates ? settings?.thinking : undefined;
+  const payload = generates ? settings?.payload : undefined;
+  if (thinking === undefined && payload === undefined) return executor ? { kind, ctx } : undefined;
+  return { kind, ctx, format: settings!.format, ...(executor ? {} : { noExecutorPatch: true }), ...(thinking !== undefined ? { thinking } : {}), ...(payload ? { payload } : {}) };
+}
+
+/** Patch a body the caller owns (e.g. a codec's fresh encodeRequest output) in place:
+ *  the reasoning setting, then payload rules, then the executor's patch (last, so
+ *  what it derives — Codex's session headers — is from the final body). */
 export function applyPatch(body: Record<string, unknown>, spec: PatchSpec | undefined): PatchResult | undefined {
-  return spec ? patchFor(spec.kind)?.apply(body, spec.ctx) : undefined;
+  if (!spec) return undefined;
+  let changed = false;
+  if (spec.format) changed = applySettings(body, { format: spec.format, upstreamModel: spec.ctx.upstreamModel, thinking: spec.thinking, payload: spec.payload });
+  const r = spec.noExecutorPatch ? undefined : patchFor(spec.kind)?.apply(body, spec.ctx);
+  if (!changed) return r;
+  return { ...r, changed: true };
 }
 
 /** An upstream body ready to send, and the headers its executor's patch derived from it. */

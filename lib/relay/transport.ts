@@ -15,10 +15,6 @@ export function unregisterSession(session: RelaySession): void {
   if (live.get(session.id) === session) live.delete(session.id);
 }
 
-export function liveSession(id: string): RelaySession | undefined {
-  return live.get(id);
-}
-
 export type Transport = NonNullable<UpstreamRequest['transport']>;
 
 export function relayTransport(credentialId: string): Transport {

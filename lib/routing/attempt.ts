@@ -93,6 +93,13 @@ export function runAttempt({ ctx, request, send, shaper, keepAliveMs, onCommit }
         () => call.pause(),
         () => call.resume(),
       );
+      // Gateway shutdown past its drain timeout: the client's error event, then drop the upstream.
+      ex.interrupt = (message) => {
+        if (done) return;
+        writer!.end(shaper.streamError(message));
+        finish({ kind: 'done', status, streamFailed: true });
+        call.abort(new Error(message));
+      };
       onCommit?.(status);
       if (shaper.sse && keepAliveMs > 0) {
         // Comments keep proxies and clients from cutting a silent stream.
@@ -139,7 +146,8 @@ export function runAttempt({ ctx, request, send, shaper, keepAliveMs, onCommit }
         if (stream) {
           if (!writer) commitStream();
           writer!.end(shaper.end());
-          return finish({ kind: 'done', status });
+          // A stream closed with an error event (cut short upstream) is a failure in statistics.
+          return finish({ kind: 'done', status, streamFailed: shaper.failed?.() === true });
         }
         const whole = shaper.whole(status, Buffer.concat(body), contentType);
         body = [];
@@ -148,6 +156,7 @@ export function runAttempt({ ctx, request, send, shaper, keepAliveMs, onCommit }
         finish({ kind: 'done', status: whole.status });
       },
       onError(err) {
+        if (done) return; // interrupted: the error event already went out
         if (ex.aborted) return finish({ kind: 'aborted' });
         if (writer) {
           // Too late to retry: close the client's stream with an error event it understands.

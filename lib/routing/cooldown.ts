@@ -5,7 +5,20 @@
 // provider prefix), so both tables are capped: expired entries go first, then
 // the oldest. Losing a live entry only means one more upstream try.
 
+//
+// With several instances (lib/cluster), every local change is handed to
+// `onChange` to be shared, and changes from elsewhere come in through
+// `apply`, which does not hand them on again. Times are absolute (epoch ms
+// of `now`), so a change means the same on every instance.
+
 const DEFAULT_BACKOFF_MS = 60_000;
+
+/** One change of the tables, as shared between instances. */
+export type CooldownChange =
+  | { kind: 'cool'; credId: string; model: string; until: number }
+  | { kind: 'suspend'; credId: string; model: string; until: number; reason: string }
+  | { kind: 'resume'; credId: string }
+  | { kind: 'clear'; credId: string; model: string };
 
 /** Entries per table at most. */
 export const MAX_COOLDOWN_ENTRIES = 10_000;
@@ -14,16 +27,56 @@ export class Cooldowns {
   private readonly until = new Map<string, number>();
   /** Suspensions for account faults (401, 402, banned), per credential or credential+model; not quota. */
   private readonly suspended = new Map<string, { until: number; reason: string }>();
+  /** Called after every local change (not for those given to `apply`); must not throw. */
+  onChange?: (change: CooldownChange) => void;
   constructor(readonly now: () => number = Date.now) {}
 
   /** Take a credential (or one model of it) out of rotation, e.g. after a 401. */
   suspend(credId: string, ms: number, reason: string, model = '*'): void {
-    const now = this.now();
-    insertCapped(this.suspended, this.key(credId, model), { until: now + ms, reason }, (s) => s.until <= now);
+    const until = this.now() + ms;
+    this.setSuspended(credId, model, until, reason);
+    this.onChange?.({ kind: 'suspend', credId, model, until, reason });
   }
 
   /** Lift every suspension of a credential (its token was refreshed, its file changed). */
   resume(credId: string): void {
+    this.dropSuspensions(credId);
+    // Shared even when nothing is suspended here: another instance may hold one.
+    this.onChange?.({ kind: 'resume', credId });
+  }
+
+  /** A change made elsewhere (another instance): applied here, not handed on. */
+  apply(c: CooldownChange): void {
+    switch (c.kind) {
+      case 'cool':
+        if (c.until > this.now()) insertCapped(this.until, this.key(c.credId, c.model), c.until, (u) => u <= this.now());
+        return;
+      case 'suspend':
+        if (c.until > this.now()) this.setSuspended(c.credId, c.model, c.until, c.reason);
+        return;
+      case 'resume':
+        return this.dropSuspensions(c.credId);
+      case 'clear':
+        this.until.delete(this.key(c.credId, c.model));
+        return;
+    }
+  }
+
+  /** Every live cooldown and suspension, as changes that recreate them (sharing state with a new instance). */
+  live(): CooldownChange[] {
+    const now = this.now();
+    const out: CooldownChange[] = [];
+    for (const [k, until] of this.until) if (until > now) out.push({ kind: 'cool', ...splitKey(k), until });
+    for (const [k, s] of this.suspended) if (s.until > now) out.push({ kind: 'suspend', ...splitKey(k), until: s.until, reason: s.reason });
+    return out;
+  }
+
+  private setSuspended(credId: string, model: string, until: number, reason: string): void {
+    const now = this.now();
+    insertCapped(this.suspended, this.key(credId, model), { until, reason }, (s) => s.until <= now);
+  }
+
+  private dropSuspensions(credId: string): void {
     if (this.suspended.size === 0) return;
     for (const k of this.suspended.keys()) if (k.startsWith(`${credId}|`)) this.suspended.delete(k);
   }
@@ -52,6 +105,7 @@ export class Cooldowns {
     const now = this.now();
     const t = now + ms;
     insertCapped(this.until, this.key(credId, model), t, (u) => u <= now);
+    this.onChange?.({ kind: 'cool', credId, model, until: t });
     return t;
   }
 
@@ -78,12 +132,20 @@ export class Cooldowns {
 
   clear(credId: string, model: string): void {
     this.until.delete(this.key(credId, model));
+    this.onChange?.({ kind: 'clear', credId, model });
   }
 
   /** Entries held (tests: the tables stay bounded). */
   get size(): { cooling: number; suspended: number } {
     return { cooling: this.until.size, suspended: this.suspended.size };
   }
+}
+
+/** A table key back into its parts. Where either part holds a "|" the split may
+ *  fall elsewhere, which does no harm: the receiver joins them back into the same key. */
+function splitKey(k: string): { credId: string; model: string } {
+  const i = k.lastIndexOf('|');
+  return { credId: k.slice(0, i), model: k.slice(i + 1) };
 }
 
 /** Set `key` as the newest entry. Expired entries at the old end are dropped on

@@ -1,7 +1,7 @@
 // Credentials: one upstream account or key the gateway can send a request
 // with. Built from config (and, later, from token files); rebuilt on reload.
 import { createHash } from 'node:crypto';
-import type { Config } from '../config/types.js';
+import type { AliasRule, Config, CredentialControls } from '../config/types.js';
 import { mask } from '../logging/logger.js';
 import { CLAUDE_MODELS, CODEX_MODELS, GEMINI_MODELS, type CatalogueModel } from './catalogue.js';
 
@@ -31,6 +31,21 @@ export interface Credential {
   /** Serve model names newer than the catalogue under the provider's prefix
    *  (Claude Code asks for claude-opus-4-8 before any catalogue knows it). */
   acceptsUnknownModels?: boolean;
+  /** Higher is preferred: a lower tier serves only when no higher one can (unset = 0). */
+  priority?: number;
+  /** `*` globs (case-insensitive) of model names this credential must not serve. */
+  excludedModels?: readonly string[];
+  /** This credential's own alias rules (a token file's model_aliases). */
+  modelAliases?: readonly AliasRule[];
+  /** A key from config (gemini/claude/codex-api-key, openai-compatibility); the
+   *  rest are accounts (token files, relay apps), which oauth-* settings reach. */
+  configured?: boolean;
+}
+
+/** The routing controls of a config entry, as credential fields. */
+function controls(c: CredentialControls, over?: CredentialControls): Pick<Credential, 'priority' | 'excludedModels' | 'configured'> {
+  const excluded = [...(c.excludedModels ?? []), ...(over?.excludedModels ?? [])];
+  return { priority: over?.priority ?? c.priority ?? 0, excludedModels: excluded, configured: true };
 }
 
 function keyId(provider: string, scope: string, key: string): string {
@@ -62,6 +77,7 @@ export function credentialsFromConfig(cfg: Config): Credential[] {
       models: k.models.length > 0 ? aliasMap(k.models) : catalogueMap(GEMINI_MODELS),
       disabled: false,
       acceptsUnknownModels: k.models.length === 0,
+      ...controls(k),
     });
   });
   cfg.claudeApiKey.forEach((k, i) => {
@@ -77,6 +93,7 @@ export function credentialsFromConfig(cfg: Config): Credential[] {
       models: k.models.length > 0 ? aliasMap(k.models) : catalogueMap(CLAUDE_MODELS),
       disabled: false,
       acceptsUnknownModels: k.models.length === 0,
+      ...controls(k),
     });
   });
   cfg.codexApiKey.forEach((k, i) => {
@@ -90,12 +107,13 @@ export function credentialsFromConfig(cfg: Config): Credential[] {
       headers: k.headers,
       models: k.models.length > 0 ? aliasMap(k.models) : catalogueMap(CODEX_MODELS),
       disabled: false,
+      ...controls(k),
     });
   });
   for (const p of cfg.openaiCompatibility) {
     const models = aliasMap(p.models);
     // A provider with no keys still works for upstreams that need none (local servers).
-    const entries = p.apiKeyEntries.length > 0 ? p.apiKeyEntries : [{ apiKey: '', proxyUrl: '' }];
+    const entries: Config['openaiCompatibility'][number]['apiKeyEntries'] = p.apiKeyEntries.length > 0 ? p.apiKeyEntries : [{ apiKey: '', proxyUrl: '' }];
     entries.forEach((e, i) => {
       out.push({
         id: keyId('openai-compat', p.name, e.apiKey || String(i)),
@@ -107,6 +125,7 @@ export function credentialsFromConfig(cfg: Config): Credential[] {
         headers: p.headers,
         models,
         disabled: false,
+        ...controls(p, e),
       });
     });
   }

@@ -25,6 +25,8 @@ export function passthroughShaper(format: FormatName, streamContentType = 'text/
   let tailSize = 0;
   let trimmed = false;
   let whole: Buffer | undefined;
+  /** end() found no end marker and closed the stream with an error. */
+  let cut = false;
   /** The stream's last bytes: all of it while nothing was let go. */
   const last = (): StreamTail => (trimmed ? { chunks: tail, partial: true } : { chunks: tail.length ? head.concat(tail) : head, partial: false });
   return {
@@ -44,7 +46,12 @@ export function passthroughShaper(format: FormatName, streamContentType = 'text/
       }
       return data;
     },
-    end: () => pipedStreamEnd(codec, sse, last()) || EMPTY,
+    end: () => {
+      const closing = pipedStreamEnd(codec, sse, last());
+      cut = closing !== '';
+      return closing || EMPTY;
+    },
+    failed: () => cut,
     // An answer whose end marker already went out gets nothing after it.
     streamError: (message) => {
       const t = last();

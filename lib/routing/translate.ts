@@ -23,8 +23,10 @@ export function translatedShaper(o: TranslateOptions): ResponseShaper {
   const upstream = getCodec(o.upstream);
   const sse = o.sse !== false;
   let usage: IRUsage | undefined;
+  let failed = false;
   const onEvent = (ev: IREvent) => {
-    if (ev.type === 'usage') usage = ev.usage;
+    if (ev.type === 'error') failed = true; // truncated (decoder end()) or an upstream error event
+    else if (ev.type === 'usage') usage = ev.usage;
     else if (ev.type === 'finish' && ev.usage) usage = ev.usage;
     o.onEvent?.(ev);
   };
@@ -35,6 +37,7 @@ export function translatedShaper(o: TranslateOptions): ResponseShaper {
     chunk: (data) => t.push(data),
     end: () => t.end(),
     streamError: (message) => t.error(502, message),
+    failed: () => failed,
     usage: () => usage,
     whole(status, body) {
       const r = o.upstreamStreams ? translateEvents(inbound, decodeStreamBody(upstream, o.framing, body, o.req), o.req) : translateResponse(upstream, inbound, body, o.req);

@@ -22,6 +22,9 @@ export interface ResponseShaper {
   end(): string | Buffer;
   /** Upstream broke mid-stream: a final error event in the client's format. */
   streamError(message: string): string;
+  /** After end(): the stream closed with an error event (the upstream stopped
+   *  before its end marker, or sent an error) — a failure, not a success. */
+  failed?(): boolean;
   /** Token usage the answer reported, once it is complete (undefined when
    *  unknown). With parse=false only what is known without parsing the answer. */
   usage?(parse?: boolean): IRUsage | undefined;

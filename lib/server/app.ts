@@ -18,9 +18,9 @@ export interface Route {
 /** Runs before every route; returns true when it answered the request itself. */
 export type Gate = (ex: Exchange) => boolean;
 
-function wrap(handler: (ex: Exchange) => void, gate?: Gate) {
+function wrap(handler: (ex: Exchange) => void, gate?: Gate, live?: Set<Exchange>) {
   return (res: HttpResponse, req: HttpRequest) => {
-    const ex = new Exchange(res, req);
+    const ex = new Exchange(res, req, live);
     // Two Content-Length values that differ (request smuggling): uWS frames the body by the first and
     // runs the bytes after it as the next request, where a proxy in front may have used the other one.
     // Only cutting the connection stops that (an answer would still be followed by the smuggled request).
@@ -48,17 +48,18 @@ export interface WsRoute {
   plain?: (ex: Exchange) => void;
 }
 
-export function createApp(routes: Route[], notFound: (ex: Exchange) => void, wsRoutes: WsRoute[] = [], gate?: Gate): TemplatedApp {
+/** `live`: filled with the exchanges in flight (the shutdown drain waits on it). */
+export function createApp(routes: Route[], notFound: (ex: Exchange) => void, wsRoutes: WsRoute[] = [], gate?: Gate, live?: Set<Exchange>): TemplatedApp {
   const app = uws.App();
   for (const w of wsRoutes) {
     app.ws(w.path, w.behavior);
-    if (w.plain) app.get(w.path, wrap(w.plain, gate));
+    if (w.plain) app.get(w.path, wrap(w.plain, gate, live));
   }
   for (const r of routes) {
     if (r.upgrade) app.ws(r.path, r.upgrade);
-    app[r.method](r.path, wrap(r.handler, gate));
+    app[r.method](r.path, wrap(r.handler, gate, live));
   }
-  app.any('/*', wrap(notFound, gate));
+  app.any('/*', wrap(notFound, gate, live));
   return app;
 }
 

@@ -39,11 +39,16 @@ export class Exchange {
   private observer?: ExchangeTap;
   /** An allow-listed browser origin: answers carry the CORS header that lets its page read them. */
   corsOrigin?: string;
+  /** Set by whoever streams the answer: ends it with an error event in the client's format (gateway shutdown). */
+  interrupt?: (message: string) => void;
 
   constructor(
     readonly res: HttpResponse,
     req: HttpRequest,
+    /** In-flight exchanges of the app (shutdown drain): this one is in it until done or aborted. */
+    private readonly live?: Set<Exchange>,
   ) {
+    live?.add(this);
     this.method = req.getMethod().toUpperCase();
     this.url = req.getUrl();
     this.query = req.getQuery() ?? '';
@@ -85,6 +90,7 @@ export class Exchange {
   private abort(): void {
     if (this.current === 'done' || this.current === 'aborted') return;
     this.current = 'aborted';
+    this.live?.delete(this);
     const handlers = this.abortHandlers;
     this.abortHandlers = [];
     for (const h of handlers) h();
@@ -132,6 +138,7 @@ export class Exchange {
   send(status: number, body: string | Buffer, headers: Record<string, string> = { 'content-type': 'application/json' }): void {
     if (this.current === 'aborted' || this.current === 'done') return;
     this.current = 'done';
+    this.live?.delete(this);
     this.res.cork(() => {
       this.res.writeStatus(statusLine(status));
       for (const k in headers) this.res.writeHeader(k, headers[k]!);
@@ -155,7 +162,10 @@ export class Exchange {
 
   /** The stream writer put `chunk` on the wire; `last`: it ended the response. */
   streamFlushed(status: number, headers: Record<string, string>, chunk: Buffer | string, last: boolean): void {
-    if (last && this.current === 'streaming') this.current = 'done';
+    if (last && this.current === 'streaming') {
+      this.current = 'done';
+      this.live?.delete(this);
+    }
     this.observer?.response(status, headers, chunk, last);
   }
 }

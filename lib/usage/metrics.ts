@@ -18,6 +18,8 @@ export class GatewayMetrics {
   private readonly latency: Histogram<'api' | 'provider' | 'model' | 'stream'>;
   private readonly tokens: Counter<'provider' | 'model' | 'type'>;
   private readonly streams: Gauge<'provider' | 'model'>;
+  /** Open streams by "provider\0model" (label values already bounded). */
+  private readonly openStreams = new Map<string, number>();
   // Every series carries these; each bounds all metrics at once. Provider and
   // stream are fixed sets; status is what an upstream answered (three digits).
   private readonly models: BoundedLabel;
@@ -37,7 +39,22 @@ export class GatewayMetrics {
       registers,
     });
     this.tokens = new Counter({ name: 'cliproxy_tokens_total', help: 'Tokens reported by upstream answers', labelNames: ['provider', 'model', 'type'], registers });
-    this.streams = new Gauge({ name: 'cliproxy_active_streams', help: 'Streamed answers currently being sent', labelNames: ['provider', 'model'], registers });
+    // Open streams are counted in a plain Map and read into the gauge at scrape
+    // time: a prom-client inc/dec (label validation and hashing) per stream start
+    // and end showed in the streaming profile (issue #10, CPU per event).
+    const open = this.openStreams;
+    this.streams = new Gauge({
+      name: 'cliproxy_active_streams',
+      help: 'Streamed answers currently being sent',
+      labelNames: ['provider', 'model'],
+      registers,
+      collect() {
+        for (const [key, n] of open) {
+          const cut = key.indexOf('\u0000');
+          this.set({ provider: key.slice(0, cut), model: key.slice(cut + 1) }, n);
+        }
+      },
+    });
     if (opts.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry, prefix: 'cliproxy_' });
   }
 
@@ -59,14 +76,28 @@ export class GatewayMetrics {
 
   /** A stream started; call the returned function once when it ends. */
   streamStarted(provider: string, model: string): () => void {
-    const labels = { provider, model: this.models.of(model) };
-    this.streams.inc(labels);
+    const key = `${provider}\u0000${this.models.of(model)}`;
+    const counts = this.openStreams;
+    counts.set(key, (counts.get(key) ?? 0) + 1);
     let open = true;
     return () => {
       if (!open) return;
       open = false;
-      this.streams.dec(labels);
+      counts.set(key, counts.get(key)! - 1);
     };
+  }
+
+  /** A gauge read at scrape time, for parts outside the request path (the store, Redis). */
+  gauge(name: string, help: string, read: () => number): void {
+    if (this.registry.getSingleMetric(name)) this.registry.removeSingleMetric(name);
+    new Gauge({
+      name,
+      help,
+      registers: [this.registry],
+      collect() {
+        this.set(read());
+      },
+    });
   }
 
   get contentType(): string {

@@ -1,59 +1,16 @@
-// In-memory usage statistics, as /v0/management/usage serves them: totals,
-// per API route ("POST /v1/chat/completions") and model with one detail
-// record per request, and per day and hour of day (hours fold all days).
-// Day and hour are local time, like the reference. Resets on restart.
-// Models no registry lists count under "other" (see labels.ts).
+// Usage statistics, as /v0/management/usage serves them: totals, per API
+// route ("POST /v1/chat/completions") and model with one detail record per
+// request, and per day and hour of day (hours fold all days). Day and hour
+// are local time, like the reference. Models no registry lists count under
+// "other" (see labels.ts). This class is one process's statistics; where
+// they are kept over a restart is lib/usage/store.ts.
 import type { IRUsage } from '../../pipelines/ir.js';
 import { knownModel, OTHER, type KnownModel } from './labels.js';
+import { Counts, DetailRings, composeSnapshot, MAX_DETAILS_PER_MODEL } from './tally.js';
+import type { MergeResult, RequestDetail, TokenStats, UsageEvent, UsageSnapshot } from './types.js';
 
-export interface TokenStats {
-  input_tokens: number;
-  output_tokens: number;
-  reasoning_tokens: number;
-  cached_tokens: number;
-  total_tokens: number;
-}
-
-export interface RequestDetail {
-  timestamp: string;
-  source: string;
-  tokens: TokenStats;
-  failed: boolean;
-}
-
-export interface ModelSnapshot {
-  total_requests: number;
-  total_tokens: number;
-  details: RequestDetail[];
-}
-
-export interface ApiSnapshot {
-  total_requests: number;
-  total_tokens: number;
-  models: Record<string, ModelSnapshot>;
-}
-
-export interface UsageSnapshot {
-  total_requests: number;
-  success_count: number;
-  failure_count: number;
-  total_tokens: number;
-  apis: Record<string, ApiSnapshot>;
-  requests_by_day: Record<string, number>;
-  requests_by_hour: Record<string, number>;
-  tokens_by_day: Record<string, number>;
-  tokens_by_hour: Record<string, number>;
-}
-
-export interface UsageEvent {
-  api: string;
-  model: string;
-  ok: boolean;
-  /** Who served it (a credential label, never a secret). */
-  source?: string;
-  usage?: IRUsage;
-  at?: number;
-}
+export type { ApiSnapshot, MergeResult, ModelSnapshot, RequestDetail, TokenStats, UsageEvent, UsageSnapshot } from './types.js';
+export { MAX_DETAILS_PER_MODEL };
 
 /** "POST /v1beta/models/gemini-2.5-pro:streamGenerateContent" → "POST /v1beta/models/:action":
  *  statistics and metric labels are per route, not per URL. */
@@ -61,8 +18,6 @@ export function routeOf(api: string): string {
   return api.replace(/^(\w+) \/v1beta\/models\/[^/?]+$/, '$1 /v1beta/models/:action');
 }
 
-/** Detail records kept per model; older ones are dropped (aggregates keep counting). */
-export const MAX_DETAILS_PER_MODEL = 10_000;
 /** Models kept per API; more count under "other". */
 export const MAX_MODELS_PER_API = 500;
 /** APIs kept (routes are fixed; a guard, not a limit honest traffic meets). */
@@ -88,109 +43,152 @@ export function dayKey(d: Date): string {
   return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
 }
 
-interface ModelStats {
-  requests: number;
-  tokens: number;
-  /** A ring once full: `next` is where the oldest record sits. */
-  details: RequestDetail[];
-  next: number;
+export function hourKey(d: Date): string {
+  return pad(d.getHours());
 }
 
-interface ApiStats {
-  requests: number;
-  tokens: number;
-  models: Map<string, ModelStats>;
+/** One request as it is counted: bucket names decided, detail built. */
+export interface CountedRequest {
+  api: string;
+  model: string;
+  day: string;
+  hour: string;
+  detail: RequestDetail;
+}
+
+export function detailOf(e: UsageEvent, now: number): RequestDetail {
+  const d: RequestDetail = { timestamp: new Date(e.at ?? now).toISOString(), source: e.source ?? '', tokens: tokenStats(e.usage), failed: !e.ok };
+  if (e.latencyMs !== undefined) d.latency_ms = Math.max(0, Math.round(e.latencyMs));
+  return d;
+}
+
+/** A detail's place in time (local day and hour); an unreadable timestamp counts now. */
+export function counted(api: string, model: string, detail: RequestDetail, now: number): CountedRequest {
+  let at = new Date(detail.timestamp);
+  if (Number.isNaN(at.getTime())) at = new Date(now);
+  return { api, model, day: dayKey(at), hour: hourKey(at), detail };
+}
+
+/**
+ * Bucket names under the caps: at most MAX_APIS APIs and MAX_MODELS_PER_API
+ * models per API; the rest, and (for live traffic) models no registry
+ * lists, count under OTHER.
+ */
+export class Buckets {
+  private readonly modelsPerApi = new Map<string, Set<string>>();
+
+  constructor(private readonly known: KnownModel = knownModel) {}
+
+  name(api: string, model: string, checkKnown = true): [string, string] {
+    let models = this.modelsPerApi.get(api);
+    if (!models) {
+      if (this.modelsPerApi.size >= MAX_APIS) api = OTHER;
+      models = this.modelsPerApi.get(api);
+      if (!models) this.modelsPerApi.set(api, (models = new Set()));
+    }
+    model ||= 'unknown';
+    if (!models.has(model)) {
+      if (models.size >= MAX_MODELS_PER_API || (checkKnown && !this.known(model))) model = OTHER;
+      models.add(model);
+    }
+    return [api, model];
+  }
 }
 
 export class UsageStats {
-  private totalRequests = 0;
-  private successCount = 0;
-  private failureCount = 0;
-  private totalTokens = 0;
-  private apis = new Map<string, ApiStats>();
-  private requestsByDay = new Map<string, number>();
-  private requestsByHour = new Map<string, number>();
-  private tokensByDay = new Map<string, number>();
-  private tokensByHour = new Map<string, number>();
+  private counts = new Counts();
+  private details = new DetailRings();
+  private buckets: Buckets;
 
   constructor(
     private readonly now: () => number = Date.now,
     private readonly known: KnownModel = knownModel,
-  ) {}
+  ) {
+    this.buckets = new Buckets(known);
+  }
+
+  /** A live request: its bucket names and detail, counted here. */
+  count(e: UsageEvent): CountedRequest {
+    const [api, model] = this.buckets.name(e.api, e.model);
+    const c = counted(api, model, detailOf(e, this.now()), this.now());
+    this.add(c);
+    return c;
+  }
 
   record(e: UsageEvent): void {
-    const at = new Date(e.at ?? this.now());
-    const tokens = tokenStats(e.usage);
-    const total = tokens.total_tokens;
-    this.totalRequests++;
-    if (e.ok) this.successCount++;
-    else this.failureCount++;
-    this.totalTokens += total;
-
-    const api = this.apiStats(e.api);
-    api.requests++;
-    api.tokens += total;
-    const model = this.modelStats(api, e.model || 'unknown');
-    model.requests++;
-    model.tokens += total;
-    const detail = { timestamp: at.toISOString(), source: e.source ?? '', tokens, failed: !e.ok };
-    // A ring, so a full model costs no more per request than an empty one.
-    if (model.details.length < MAX_DETAILS_PER_MODEL) model.details.push(detail);
-    else {
-      model.details[model.next] = detail;
-      model.next = (model.next + 1) % MAX_DETAILS_PER_MODEL;
-    }
-
-    const day = dayKey(at);
-    const hour = pad(at.getHours());
-    add(this.requestsByDay, day, 1);
-    add(this.requestsByHour, hour, 1);
-    add(this.tokensByDay, day, total);
-    add(this.tokensByHour, hour, total);
+    this.count(e);
   }
 
-  private apiStats(name: string): ApiStats {
-    let api = this.apis.get(name);
-    if (api) return api;
-    if (this.apis.size >= MAX_APIS) name = OTHER;
-    api = this.apis.get(name);
-    if (!api) this.apis.set(name, (api = { requests: 0, tokens: 0, models: new Map() }));
-    return api;
+  add(c: CountedRequest): void {
+    this.counts.add(c.api, c.model, c.day, c.hour, c.detail.failed, c.detail.tokens.total_tokens);
+    this.details.push(c.api, c.model, c.detail);
   }
 
-  private modelStats(api: ApiStats, name: string): ModelStats {
-    let model = api.models.get(name);
-    if (model) return model;
-    if (api.models.size >= MAX_MODELS_PER_API || !this.known(name)) name = OTHER;
-    model = api.models.get(name);
-    if (!model) api.models.set(name, (model = { requests: 0, tokens: 0, details: [], next: 0 }));
-    return model;
+  /** Bucket names for imported or restored data (no registry check: not client input). */
+  bucket(api: string, model: string): [string, string] {
+    return this.buckets.name(api, model, false);
   }
 
   snapshot(): UsageSnapshot {
-    const apis: Record<string, ApiSnapshot> = {};
-    for (const [name, a] of this.apis) {
-      const models: Record<string, ModelSnapshot> = {};
-      for (const [m, s] of a.models) {
-        const ordered = s.next === 0 ? s.details : [...s.details.slice(s.next), ...s.details.slice(0, s.next)];
-        models[m] = { total_requests: s.requests, total_tokens: s.tokens, details: ordered.map((d) => ({ ...d, tokens: { ...d.tokens } })) };
-      }
-      apis[name] = { total_requests: a.requests, total_tokens: a.tokens, models };
-    }
-    return {
-      total_requests: this.totalRequests,
-      success_count: this.successCount,
-      failure_count: this.failureCount,
-      total_tokens: this.totalTokens,
-      apis,
-      requests_by_day: Object.fromEntries(this.requestsByDay),
-      requests_by_hour: Object.fromEntries(this.requestsByHour),
-      tokens_by_day: Object.fromEntries(this.tokensByDay),
-      tokens_by_hour: Object.fromEntries(this.tokensByHour),
-    };
+    return composeSnapshot([this.counts], [this.details]);
   }
-}
 
-function add(m: Map<string, number>, k: string, n: number): void {
-  m.set(k, (m.get(k) ?? 0) + n);
+  /** The counters and details, for a snapshot composed with others. */
+  parts(): { counts: Counts; details: DetailRings } {
+    return { counts: this.counts, details: this.details };
+  }
+
+  /** Import: each detail is one request; those already here (same dedup key) are skipped. */
+  merge(requests: Iterable<CountedRequest>, dedup: (c: CountedRequest) => string): MergeResult {
+    const seen = new Set<string>();
+    for (const [api, model, list] of this.details.entries()) for (const detail of list) seen.add(dedup({ api, model, day: '', hour: '', detail }));
+    const r: MergeResult = { added: 0, skipped: 0 };
+    for (const c of requests) {
+      const [api, model] = this.bucket(c.api, c.model);
+      const k = dedup({ ...c, api, model });
+      if (seen.has(k)) {
+        r.skipped++;
+        continue;
+      }
+      seen.add(k);
+      this.add({ ...c, api, model });
+      r.added++;
+    }
+    return r;
+  }
+
+  /**
+   * Restore a saved snapshot exactly (the file store at start-up): counters
+   * from its totals, which go on past the details kept; days and hours as
+   * saved. The saved file is our own, so its totals are trusted.
+   */
+  load(s: UsageSnapshot): void {
+    const counts = new Counts();
+    const details = new DetailRings();
+    for (const [apiName, a] of Object.entries(s.apis)) {
+      for (const [modelName, m] of Object.entries(a.models)) {
+        const [api, model] = this.bucket(apiName, modelName);
+        const failures = m.details.filter((d) => d.failed).length;
+        const mc = counts.models.get(`${api}\u0000${model}`);
+        if (mc) {
+          mc.requests += m.total_requests;
+          mc.tokens += m.total_tokens;
+          mc.failures += failures;
+        } else counts.models.set(`${api}\u0000${model}`, { requests: m.total_requests, failures, tokens: m.total_tokens });
+        for (const d of m.details) details.push(api, model, d);
+      }
+    }
+    // Failures older than the details kept: the snapshot's total says how many.
+    let seenFailures = 0;
+    for (const c of counts.models.values()) seenFailures += c.failures;
+    const missing = s.failure_count - seenFailures;
+    if (missing > 0) {
+      const first = counts.models.values().next();
+      if (!first.done) first.value.failures += missing;
+    }
+    for (const [day, n] of Object.entries(s.requests_by_day)) counts.days.set(day, { requests: n, failures: 0, tokens: s.tokens_by_day[day] ?? 0 });
+    for (const [hour, n] of Object.entries(s.requests_by_hour)) counts.hours.set(hour, { requests: n, failures: 0, tokens: s.tokens_by_hour[hour] ?? 0 });
+    this.counts = counts;
+    this.details = details;
+  }
 }

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseConfig } from '../../lib/config/load.js';
 import type { Config } from '../../lib/config/types.js';
+import { waitFor } from '../helpers/wait.js';
 import { endpointsYaml, type MockOAuth } from '../mocks/oauth-server.js';
 
 export type Prov = 'gemini-cli' | 'claude' | 'codex' | 'qwen' | 'iflow';
@@ -30,13 +31,9 @@ export async function playBrowser(url: string): Promise<{ status: number; text: 
   return { status: r2.status, text: await r2.text(), callback };
 }
 
-/** Poll until `check` passes (watchers are asynchronous); bounded to ~20 s on a loaded machine. */
-export async function eventually(check: () => boolean | Promise<boolean>, tries = 400): Promise<boolean> {
-  for (let i = 0; i < tries; i++) {
-    if (await check()) return true;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return false;
+/** Poll until `check` passes (watchers are asynchronous); bounded to 20 s on a loaded machine. */
+export function eventually(check: () => boolean | Promise<boolean>, timeoutMs = 20_000): Promise<boolean> {
+  return waitFor(check, { timeoutMs, everyMs: 50 });
 }
 
 /** Log in through the real flow against `mock` and return the saved token file's path. */

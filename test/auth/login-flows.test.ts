@@ -9,6 +9,7 @@ import { LoginError } from '../../lib/auth/errors.js';
 import { startLogin } from '../../lib/auth/login.js';
 import { startMockGemini } from '../mocks/gemini-upstream.js';
 import { startMockOAuth } from '../mocks/oauth-server.js';
+import { waitFor } from '../helpers/wait.js';
 import { accountsConfig, playBrowser, tempDir } from './helpers.js';
 
 const refused = (port: number) =>
@@ -118,8 +119,7 @@ t.test('qwen: device code with PKCE, polling through slow_down until approved', 
   t.equal(login.userCode, 'USER-1');
   t.ok(login.deadline > Date.now());
   // Not yet approved: polls stay pending.
-  await new Promise((r) => setTimeout(r, 100));
-  t.ok(mock.requests.filter((r) => r.path === '/token').length >= 2, 'polled while pending');
+  t.ok(await waitFor(() => mock.requests.filter((r) => r.path === '/token').length >= 2), 'polled while pending');
   t.equal((await fetch(login.url)).status, 200, 'the person approves');
   const saved = await login.wait;
   t.equal(saved.fileName, 'qwen-team-a.json');

@@ -11,6 +11,7 @@ import { LoginError, summarizeBody } from '../../lib/auth/errors.js';
 import { safeFileName, writeTokenFile } from '../../lib/auth/files.js';
 import { createPkce, randomState } from '../../lib/auth/pkce.js';
 import { showProgress } from '../../lib/auth/progress.js';
+import { waitFor } from '../helpers/wait.js';
 import { tempDir } from './helpers.js';
 
 t.test('PKCE: S256 of the verifier, 43–128 characters; states are random', async (t) => {
@@ -60,7 +61,7 @@ t.test('progress: a spinner with a countdown on a terminal, plain lines otherwis
   let text = '';
   plain.on('data', (d) => (text += d));
   const p = showProgress({ out: plain, label: 'Waiting for X', deadline: 90_000, now: () => 0, reminderMs: 10 });
-  await new Promise((r) => setTimeout(r, 35));
+  t.ok(await waitFor(() => text.includes('still waiting')), 'a reminder line');
   p.stop('done');
   t.match(text, /^Waiting for X \(times out in 90s\)\n(still waiting… 1:30 left\n)+done\n$/);
   t.notMatch(text, /\r|\x1b/, 'no terminal control codes in plain mode');
@@ -69,7 +70,7 @@ t.test('progress: a spinner with a countdown on a terminal, plain lines otherwis
   let screen = '';
   tty.on('data', (d) => (screen += d));
   const q = showProgress({ out: tty, label: 'Waiting for Y', deadline: 65_000, now: () => 0 });
-  await new Promise((r) => setTimeout(r, 250));
+  t.ok(await waitFor(() => (screen.match(/\r\x1b\[2K/g) ?? []).length >= 3), 'three frames drawn');
   q.stop();
   t.match(screen, /\r\x1b\[2K⠋ Waiting for Y \(1:05 left, Ctrl-C to cancel\)/);
   t.ok((screen.match(/\r\x1b\[2K/g) ?? []).length >= 3, 'redrawn in place');

@@ -4,6 +4,8 @@ import { writeFileSync } from 'node:fs';
 import OpenAI from 'openai';
 import t from 'tap';
 import { compatYaml, gatewayFromYaml } from '../helpers/gateway.js';
+import { log } from '../../lib/logging/logger.js';
+import { waitFor } from '../helpers/wait.js';
 import { startMockOpenAI } from '../mocks/openai-upstream.js';
 
 const mock = await startMockOpenAI();
@@ -20,14 +22,8 @@ async function modelIds(): Promise<string[]> {
   return ids.sort();
 }
 
-/** Poll until `check` passes (the watcher is asynchronous); fails the test after 10 s. */
-async function eventually(check: () => Promise<boolean>): Promise<boolean> {
-  for (let i = 0; i < 200; i++) {
-    if (await check()) return true;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return false;
-}
+/** Poll until `check` passes (the watcher is asynchronous); false after 10 s. */
+const eventually = (check: () => Promise<boolean>) => waitFor(check, { timeoutMs: 10_000, everyMs: 50 });
 
 t.test('an edit adding a model and a client key goes live without restart', async (t) => {
   t.same(await modelIds(), ['first', 'slow']);
@@ -44,9 +40,19 @@ t.test('an edit adding a model and a client key goes live without restart', asyn
 
 t.test('a bad edit is refused and the previous config stays live', async (t) => {
   const keyed = new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: 'fresh-key', maxRetries: 0 });
+  // The watcher logs each refusal: wait for the one of the last edit rather than out its debounce.
+  const refusals: string[] = [];
+  const logError = log.error;
+  log.error = ((...args: unknown[]) => {
+    refusals.push(String(args.at(-1)));
+    return (logError as (...a: unknown[]) => void).apply(log, args);
+  }) as typeof log.error;
+  t.teardown(() => {
+    log.error = logError;
+  });
   writeFileSync(gw.configPath!, 'port: [not, a, number\napi-keys: []\n');
   writeFileSync(gw.configPath!, 'request-retry: "many"\n');
-  await new Promise((r) => setTimeout(r, 600)); // longer than the watcher's debounce
+  t.ok(await waitFor(() => refusals.some((m) => m.includes('config change refused') && m.includes('request-retry'))), 'the edit is refused');
   const res = await keyed.chat.completions.create({ model: 'first', messages: [{ role: 'user', content: 'still' }] });
   t.equal(res.choices[0]!.message.content, 'echo: still');
   t.equal((await fetch(`${gw.url}/v1/models`)).status, 401, 'old client keys still enforced');

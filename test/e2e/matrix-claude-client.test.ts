@@ -121,7 +121,7 @@ for (const kind of KINDS) {
     const results = calls.map((c) => ({ id: c.id, name: c.name, output: outputs[c.name]! }));
     for (const stream of [false, true]) {
       const model = kind === 'openai' ? alias(kind, 'echo') : alias(kind, 'result');
-      const { result: msg, requests } = await m.seen(kind, () =>
+      const { result: msg, requests } = await m.seen<Anthropic.Message>(kind, () =>
         stream ? client.messages.stream({ model, max_tokens: 256, messages, tools }).finalMessage() : client.messages.create({ model, max_tokens: 256, messages, tools }),
       );
       const up = only(t, requests);

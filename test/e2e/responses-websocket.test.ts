@@ -178,8 +178,9 @@ t.test('client keys are checked at the upgrade', async (t) => {
 t.test('closing the socket mid-turn leaves the gateway serving', async (t) => {
   const c = await open();
   c.send({ type: 'response.create', model: ra('codex', 'echo'), input: 'bye' });
+  const closed = new Promise((resolve) => c.ws.once('close', resolve));
   c.close();
-  await new Promise((r) => setTimeout(r, 100));
+  await closed; // the gateway saw the close and answered it
   const again = await open();
   t.teardown(() => again.close());
   t.equal(texts(await again.turn({ type: 'response.create', model: ra('codex', 'echo'), input: 'hello again' })), 'echo: hello again');

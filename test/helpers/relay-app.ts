@@ -7,6 +7,7 @@
 //                     answer back (stream frames for streamGenerateContent)
 //   silent            never answers
 import WebSocket from 'ws';
+import { waitFor } from './wait.js';
 
 export interface HttpRequestFrame {
   id: string;
@@ -184,13 +185,10 @@ export function forwardTo(origin: string, models: Record<string, string> = {}): 
   };
 }
 
-/** Polls until `cond` holds (bounded); throws naming `what` otherwise. */
+/** Polls until `cond` holds (every 10 ms, for `tries` polls' worth of time but at
+ *  least 10 s: a slow answer on a loaded machine is not a failure); throws naming `what` otherwise. */
 export async function until(what: string, cond: () => boolean | Promise<boolean>, tries = 200): Promise<void> {
-  for (let i = 0; i < tries; i++) {
-    if (await cond()) return;
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  throw new Error(`timed out waiting for ${what}`);
+  if (!(await waitFor(cond, { timeoutMs: Math.max(tries * 10, 10_000), everyMs: 10 }))) throw new Error(`timed out waiting for ${what}`);
 }
 
 /** Model ids /v1/models lists. */

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { startGateway, type Gateway, type GatewayOptions } from '../../lib/gateway.js';
 import { log } from '../../lib/logging/logger.js';
+import { waitFor } from '../helpers/wait.js';
 
 export const KEY = 'mgmt-secret-key';
 
@@ -46,13 +47,9 @@ export async function mgmtGateway(yaml: string, opts: Omit<GatewayOptions, 'conf
   return Object.assign(gw, { dir, configPath, api });
 }
 
-/** Poll until `check` passes; false after about 5 s. */
-export async function eventually(check: () => boolean | Promise<boolean>, tries = 100): Promise<boolean> {
-  for (let i = 0; i < tries; i++) {
-    if (await check()) return true;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return false;
+/** Poll until `check` passes; false after 10 s (generous: the machine is shared). */
+export function eventually(check: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<boolean> {
+  return waitFor(check, { timeoutMs, everyMs: 50 });
 }
 
 if (!process.env.LOG_LEVEL) log.level = 'error';

@@ -5,6 +5,7 @@ import { log } from '../../lib/logging/logger.js';
 import type { UpstreamSink } from '../../lib/providers/upstream.js';
 import { HIGH_WATER, MAX_HELD_BYTES, RelaySession, type RelaySocket } from '../../lib/relay/session.js';
 import { registerSession, relayTransport, unregisterSession } from '../../lib/relay/transport.js';
+import { quietFor, waitFor } from '../helpers/wait.js';
 
 if (!process.env.LOG_LEVEL) log.level = 'error';
 
@@ -166,7 +167,7 @@ t.test('an app that stops answering times the call out; a paused call does not',
   const { socket, session, frame } = setup(30);
   const a = recorder();
   session.call(req(), a.sink);
-  await new Promise((r) => setTimeout(r, 120));
+  t.ok(await waitFor(() => a.events.length > 0), 'the call fails once the app stays silent');
   t.equal(a.events.length, 1);
   t.match(a.events[0], ['error', /did not answer within/, false], 'a timeout is a retryable failure');
   frame({ id: socket.requests()[0].id, type: 'http_response', payload: { body: 'too late' } });
@@ -177,7 +178,8 @@ t.test('an app that stops answering times the call out; a paused call does not',
   const id = socket.requests()[1].id;
   frame({ id, type: 'stream_chunk', payload: { data: 'one' } });
   call.pause();
-  await new Promise((r) => setTimeout(r, 120));
+  // The assertion is that no timeout fires: wait four of its 30 ms periods.
+  await quietFor(120);
   t.same(b.events, [['start', 200, {}], ['data', 'one']], 'no timeout while we hold the call');
   call.abort();
 });

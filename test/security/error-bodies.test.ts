@@ -9,6 +9,7 @@ import t from 'tap';
 import { ErrorBodyBuffer, MAX_ERROR_BODY } from '../../lib/routing/attempt.js';
 import { getCodec, type FormatName } from '../../pipelines/index.js';
 import { gatewayFromYaml } from '../helpers/gateway.js';
+import { waitFor } from '../helpers/wait.js';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -243,7 +244,8 @@ async function run(): Promise<Run> {
       for (const model of MODELS) answers.push({ client, model, ...(await ask(client, model)) });
     }
     // Give the pinger a few more rounds after the last answer.
-    await new Promise((resolve) => setTimeout(resolve, 30));
+    const seen = pings;
+    await waitFor(() => pings >= seen + 3, { timeoutMs: 2000 });
   } finally {
     h.disable();
     stop = true;
@@ -317,6 +319,6 @@ t.test('e2e: an error body that never ends is answered once the cap is reached',
     t.equal(r.status, 503, `${client} client, ${model}: the upstream status`);
     t.type(messageIn(client, r.status, r.body), 'string', `${client} client, ${model}: an error in the client's own format`);
   }
-  for (let i = 0; i < 100 && endlessClosed - before < 3; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+  await waitFor(() => endlessClosed - before >= 3);
   t.equal(endlessClosed - before, 3, 'the gateway hung up on each endless body');
 });

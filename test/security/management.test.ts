@@ -162,8 +162,7 @@ t.test('C: refused clients get their answer before any body is read', async (t) 
     ['wrong key, all 40 waiting on one compare', { allowRemote: true }, { authorization: 'Bearer wrong', 'x-test-peer': 'local' }, 401],
   ];
   for (const [name, opts, headers, status] of cases) {
-    const gw = await gateway(t, opts);
-    await new Promise((r) => setTimeout(r, 100));
+    const gw = await gateway(t, opts); // started and settled (mgmtGateway waits out the start-up bcrypt)
     // RSS alone misses buffering into memory an earlier case freed; Buffers held (arrayBuffers) do not.
     const before = process.memoryUsage();
     let rss = before.rss;

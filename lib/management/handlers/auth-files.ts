@@ -8,6 +8,7 @@ import { atomicWriteFile } from '../../config/writeback.js';
 import type { Ctx, Register } from './context.js';
 import type { AuthFileRecord } from '../types.js';
 import { INVALID } from './basics.js';
+import { fileControls } from '../../auth/credential.js';
 
 /** Why `name` is not a plain token-file name (undefined: it is one). */
 export function badAuthFileName(name: string | undefined): string | undefined {
@@ -57,7 +58,11 @@ async function fileEntry(dir: string, name: string): Promise<Entry | undefined> 
   const email = str(json['email']);
   const disabled = json['disabled'] === true;
   const lastRefresh = LAST_REFRESH_KEYS.map((k) => timeOf(json[k])).find((t) => t !== null) ?? null;
+  // Routing controls the file sets (reference: priority); listed only when present.
+  const { priority, excludedModels } = fileControls(json);
   return {
+    ...(priority !== undefined ? { priority } : {}),
+    ...(excludedModels ? { excluded_models: excludedModels } : {}),
     id: name,
     name,
     type,

@@ -31,6 +31,7 @@ const SCALARS: Scalar[] = [
   { path: '/usage-statistics-enabled', yaml: ['usage-statistics-enabled'], key: 'usage-statistics-enabled', kind: 'bool', get: (c) => c.usageStatisticsEnabled },
   { path: '/request-log', yaml: ['request-log'], key: 'request-log', kind: 'bool', get: (c) => c.requestLog },
   { path: '/request-retry', yaml: ['request-retry'], key: 'request-retry', kind: 'int', get: (c) => c.requestRetry },
+  { path: '/max-retry-interval', yaml: ['max-retry-interval'], key: 'max-retry-interval', kind: 'int', get: (c) => c.maxRetryInterval },
   { path: '/proxy-url', yaml: ['proxy-url'], key: 'proxy-url', kind: 'string', get: (c) => c.proxyUrl, reset: '' },
   { path: '/quota-exceeded/switch-project', yaml: ['quota-exceeded', 'switch-project'], key: 'switch-project', kind: 'bool', get: (c) => c.quotaExceeded.switchProject },
   {

@@ -2,11 +2,13 @@
 // touch only the list items they change, so comments on the others stay.
 import { isSeq, YAMLSeq, type Document } from 'yaml';
 import { dropLegacyKeyProviders } from '../../config/legacy-auth.js';
+import { clientKeysYaml, entryFromJson } from '../../access/key-config.js';
 import { toYamlShape, sectionSchema } from '../../config/shape.js';
 import type { Config } from '../../config/types.js';
 import type { Schema } from '../../config/validate.js';
 import type { Register } from './context.js';
 import { answer, INVALID } from './basics.js';
+import { registerChannelMaps } from './channel-maps.js';
 import { isObj } from '../../../pipelines/guards.js';
 
 type Json = Record<string, unknown>;
@@ -44,20 +46,75 @@ interface StringList {
   write(doc: Document, cfg: Config, next: string[], change: { index?: number; remove?: number[]; append?: boolean }): void;
 }
 
-const apiKeys: StringList = {
-  path: '/api-keys',
-  key: 'api-keys',
-  get: (c) => c.apiKeys,
-  write(doc, _cfg, next, change) {
-    // The list shown includes a legacy auth block's keys: the first edit moves them all into api-keys.
-    if (dropLegacyKeyProviders(doc)) return void doc.set('api-keys', doc.createNode(next));
-    const seq = seqAt(doc, 'api-keys');
-    if (change.index !== undefined && change.index < seq.items.length) seq.items[change.index] = doc.createNode(next[change.index]);
-    else if (change.append && seq.items.length === next.length - 1) seq.items.push(doc.createNode(next[next.length - 1]));
-    else if (change.remove) for (const i of [...change.remove].sort((a, b) => b - a)) seq.items.splice(i, 1);
-    else doc.set('api-keys', doc.createNode(next));
-  },
-};
+// ---- client keys: strings, or objects {key, models, max-requests-per-minute} ----
+
+type KeyEntry = string | Json;
+
+const keyOf = (e: KeyEntry): string => (typeof e === 'string' ? e : String(e['key'] ?? ''));
+
+function writeClientKeys(doc: Document, next: KeyEntry[], change: { index?: number; remove?: number[]; append?: boolean }): void {
+  // The list shown includes a legacy auth block's keys: the first edit moves them all into api-keys.
+  if (dropLegacyKeyProviders(doc)) return void doc.set('api-keys', doc.createNode(next));
+  const seq = seqAt(doc, 'api-keys');
+  if (change.index !== undefined && change.index < seq.items.length) seq.items[change.index] = doc.createNode(next[change.index]);
+  else if (change.append && seq.items.length === next.length - 1) seq.items.push(doc.createNode(next[next.length - 1]));
+  else if (change.remove) for (const i of [...change.remove].sort((a, b) => b - a)) seq.items.splice(i, 1);
+  else doc.set('api-keys', doc.createNode(next));
+}
+
+/** /api-keys: plain keys read and write as strings, keys with settings as objects (config order). */
+function clientKeyList(add: Register): void {
+  const current = (c: Config): KeyEntry[] => clientKeysYaml(c.apiKeys, c.apiKeySettings);
+  add('GET', '/api-keys', (c) => c.reply(200, { 'api-keys': current(c.m.config()) }));
+  add('PUT', '/api-keys', async (c) => {
+    const arr = listBody(await c.json());
+    if (!arr) return c.reply(400, INVALID);
+    const next: KeyEntry[] = [];
+    for (const v of arr) {
+      const r = entryFromJson(v);
+      if ('error' in r) return c.reply(400, { error: r.error });
+      if (keyOf(r.entry) !== '') next.push(r.entry);
+    }
+    answer(c, await c.m.store.edit((doc) => writeClientKeys(doc, next, {})));
+  });
+  add('PATCH', '/api-keys', async (c) => {
+    const b = await c.json();
+    if (!isObj(b)) return c.reply(400, INVALID);
+    const { index, value, old, new: nu } = b;
+    const set = value !== undefined ? entryFromJson(value) : nu !== undefined ? entryFromJson(nu) : undefined;
+    if (set && 'error' in set) return c.reply(400, { error: set.error });
+    if (typeof index === 'number' && set) {
+      return answer(c, await c.m.store.edit((doc, cfg) => {
+        const list = current(cfg);
+        if (!Number.isInteger(index) || index < 0 || index >= list.length) return { notFound: true };
+        list[index] = set.entry;
+        writeClientKeys(doc, list, { index });
+      }));
+    }
+    if (typeof old === 'string' && set && nu !== undefined) {
+      return answer(c, await c.m.store.edit((doc, cfg) => {
+        const list = current(cfg);
+        const i = list.findIndex((e) => keyOf(e) === old);
+        if (i >= 0) list[i] = set.entry;
+        else list.push(set.entry);
+        writeClientKeys(doc, list, i >= 0 ? { index: i } : { append: true });
+      }));
+    }
+    c.reply(400, { error: 'missing fields' });
+  });
+  add('DELETE', '/api-keys', async (c) => {
+    const index = c.query('index');
+    const value = c.query('value')?.trim();
+    if (index === undefined && !value) return c.reply(400, { error: 'missing index or value' });
+    answer(c, await c.m.store.edit((doc, cfg) => {
+      const list = current(cfg);
+      const i = parseIndex(index, list.length);
+      const remove = i !== undefined ? [i] : value ? list.flatMap((e, j) => (keyOf(e).trim() === value ? [j] : [])) : [];
+      if (remove.length === 0) return { notFound: true };
+      writeClientKeys(doc, list.filter((_, j) => !remove.includes(j)), { remove });
+    }));
+  });
+}
 
 const legacyGemini: StringList = {
   path: '/generative-language-api-key',
@@ -255,7 +312,8 @@ function objectList(add: Register, l: ObjectList): void {
 }
 
 export function registerLists(add: Register): void {
-  stringList(add, apiKeys);
+  clientKeyList(add);
   stringList(add, legacyGemini);
   for (const l of OBJECT_LISTS) objectList(add, l);
+  registerChannelMaps(add);
 }

@@ -145,6 +145,33 @@ async function loadUsage() {
   );
 }
 
+// Export: the statistics as a JSON file (CLIProxyAPI's format); import merges one, skipping requests already counted.
+$('usage-export').addEventListener('click', () =>
+  act(null, async () => {
+    const res = await api('GET', '/usage/export', undefined, true);
+    const url = URL.createObjectURL(await res.blob());
+    const a = h('a', { href: url, download: `usage-${new Date().toISOString().slice(0, 10)}.json` });
+    document.body.append(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 1000);
+  }),
+);
+$('usage-import').addEventListener('click', async () => {
+  const file = $('usage-import-file').files[0];
+  if (!file) return toast('Choose an exported usage .json file first', true);
+  let body;
+  try {
+    body = JSON.parse(await file.text());
+  } catch {
+    return toast(`${file.name} is not JSON`, true);
+  }
+  act(null, async () => {
+    const r = await api('POST', '/usage/import', body);
+    toast(`Imported ${r.added} request(s), ${r.skipped} already counted`);
+  }).then(() => ($('usage-import-file').value = ''));
+});
+
 // ---- settings ------------------------------------------------------------
 
 const TOGGLES = [
@@ -174,15 +201,35 @@ async function loadSettings() {
 
 // ---- client keys ---------------------------------------------------------
 
+// An entry is a plain key (string) or {key, models, max-requests-per-minute}.
+function keyEntry(key, models, rpm) {
+  return models.length === 0 && !rpm ? key : { key, ...(models.length ? { models } : {}), ...(rpm ? { 'max-requests-per-minute': rpm } : {}) };
+}
+
 async function loadClientKeys() {
-  const keys = (await api('GET', '/api-keys'))['api-keys'] || [];
+  const entries = (await api('GET', '/api-keys'))['api-keys'] || [];
   $('client-keys').replaceChildren(
-    keys.length === 0 ? h('p', { class: 'muted', text: 'No client keys: any client may use the gateway.' }) : h('table', {}, h('tr', {}, h('th', { text: 'Key' }), h('th')),
-      ...keys.map((k, i) => h('tr', { 'data-key-row': String(i) },
-        h('td', {}, h('code', { text: masked(k), title: 'click to show', onclick: (e) => (e.target.textContent = e.target.textContent === k ? masked(k) : k) })),
-        h('td', {},
-          h('button', { onclick: () => { const v = prompt('New value for this key', k); if (v && v.trim()) act('Key changed', () => api('PATCH', '/api-keys', { index: i, value: v.trim() })); } }, 'Edit'), ' ',
-          h('button', { class: 'danger', onclick: () => confirm('Delete this client key?') && act('Key deleted', () => api('DELETE', `/api-keys?index=${i}`)) }, 'Delete'))))),
+    entries.length === 0 ? h('p', { class: 'muted', text: 'No client keys: any client may use the gateway.' }) : h('table', {}, h('tr', {}, h('th', { text: 'Key' }), h('th', { text: 'Models' }), h('th', { text: 'Per minute' }), h('th')),
+      ...entries.map((e, i) => {
+        const k = typeof e === 'string' ? e : e.key;
+        const models = typeof e === 'string' ? [] : e.models || [];
+        const rpm = typeof e === 'string' ? 0 : e['max-requests-per-minute'] || 0;
+        return h('tr', { 'data-key-row': String(i) },
+          h('td', {}, h('code', { text: masked(k), title: 'click to show', onclick: (ev) => (ev.target.textContent = ev.target.textContent === k ? masked(k) : k) })),
+          h('td', { text: models.length ? models.join(', ') : 'all' }),
+          h('td', { text: rpm ? String(rpm) : 'unlimited' }),
+          h('td', {},
+            h('button', { onclick: () => { const v = prompt('New value for this key', k); if (v && v.trim()) act('Key changed', () => api('PATCH', '/api-keys', { index: i, value: keyEntry(v.trim(), models, rpm) })); } }, 'Edit'), ' ',
+            h('button', { onclick: () => {
+              const m = prompt('Models this key may use (* globs, comma-separated; empty = all)', models.join(', '));
+              if (m === null) return;
+              const r = prompt('Requests per minute (0 = unlimited)', String(rpm));
+              if (r === null) return;
+              const list = m.split(',').map((x) => x.trim()).filter(Boolean);
+              act('Key limits saved', () => api('PATCH', '/api-keys', { index: i, value: keyEntry(k, list, Number(r) || 0) }));
+            } }, 'Limits'), ' ',
+            h('button', { class: 'danger', onclick: () => confirm('Delete this client key?') && act('Key deleted', () => api('DELETE', `/api-keys?index=${i}`)) }, 'Delete')));
+      })),
   );
 }
 
@@ -217,19 +264,29 @@ function editor(kind, entry, save, cancel) {
     keys: h('textarea', { 'data-field': 'api-key-entries', value: (entry['api-key-entries'] || []).map((e) => (e['proxy-url'] ? `${e['api-key']} ${e['proxy-url']}` : e['api-key'])).join('\n') }),
     models: h('textarea', { 'data-field': 'models', value: modelsToText(entry.models) }),
     headers: h('textarea', { 'data-field': 'headers', value: headersToText(entry.headers) }),
+    priority: h('input', { type: 'number', step: '1', value: entry.priority ?? '', 'data-field': 'priority', placeholder: '0' }),
+    excluded: h('textarea', { 'data-field': 'excluded-models', value: (entry['excluded-models'] || []).join('\n') }),
   };
+  // A provider's key lines carry only key and proxy: other per-key settings (priority, excluded-models) are kept.
+  const keyRest = (k) => { const { 'api-key': _k, 'proxy-url': _p, ...rest } = (entry['api-key-entries'] || []).find((e) => e['api-key'] === k) || {}; return rest; };
   const value = () => {
     const v = compat
-      ? { name: inputs.name.value.trim(), 'base-url': inputs.base.value.trim(), 'api-key-entries': lines(inputs.keys.value).map((l) => { const [k, p] = l.split(/\s+/); return p ? { 'api-key': k, 'proxy-url': p } : { 'api-key': k }; }) }
+      ? { name: inputs.name.value.trim(), 'base-url': inputs.base.value.trim(), 'api-key-entries': lines(inputs.keys.value).map((l) => { const [k, p] = l.split(/\s+/); return { 'api-key': k, ...(p ? { 'proxy-url': p } : {}), ...keyRest(k) }; }) }
       : { 'api-key': inputs.key.value.trim(), 'base-url': inputs.base.value.trim(), 'proxy-url': inputs.proxy.value.trim() };
     v.models = textToModels(inputs.models.value);
     v.headers = textToHeaders(inputs.headers.value);
+    const priority = inputs.priority.value.trim();
+    if (priority !== '') v.priority = Number(priority);
+    const excluded = lines(inputs.excluded.value);
+    if (excluded.length) v['excluded-models'] = excluded;
     return v;
   };
   return h('form', { class: 'editor', onsubmit: (e) => { e.preventDefault(); save(value()); } },
     compat ? [field('Name', inputs.name), field('Base URL', inputs.base), field('API keys (one per line, optionally followed by a proxy URL)', inputs.keys)]
       : [field('API key', inputs.key), field('Base URL', inputs.base), field('Proxy URL', inputs.proxy)],
-    field('Models (one per line: upstream-name or upstream-name=alias)', inputs.models),
+    field('Models (one per line: upstream-name or upstream-name=alias; upstream-name(high)=alias also sets the reasoning level)', inputs.models),
+    field('Priority (whole number, higher is preferred; empty = 0)', inputs.priority),
+    field('Excluded models (one per line, * matches anything)', inputs.excluded),
     field('Extra headers (one per line: Name: value)', inputs.headers),
     h('div', { class: 'row' }, h('button', { class: 'primary', type: 'submit' }, 'Save'), h('button', { type: 'button', onclick: cancel }, 'Cancel')));
 }
@@ -243,7 +300,7 @@ async function loadEntries(kind) {
     h('td', {}, compat ? h('b', { text: e.name }) : h('code', { text: masked(e['api-key']) })),
     h('td', { class: 'mono', text: e['base-url'] || '(default)' }),
     h('td', { text: compat ? `${(e['api-key-entries'] || []).length} key(s)` : e['proxy-url'] || '' }),
-    h('td', { text: `${(e.models || []).length} model(s)` }),
+    h('td', { text: `${(e.models || []).length} model(s)${e['excluded-models'] ? `, ${e['excluded-models'].length} excluded` : ''}${e.priority ? `, priority ${e.priority}` : ''}` }),
     h('td', {},
       h('button', { onclick: () => box.append(editor(kind, e, (v) => act('Saved', () => api('PATCH', `/${kind}`, { index: i, value: v })), closeEditor)) }, 'Edit'), ' ',
       h('button', { class: 'danger', onclick: () => confirm('Delete this entry?') && act('Deleted', () => api('DELETE', `/${kind}?index=${i}`)) }, 'Delete'))));

@@ -1,5 +1,5 @@
 // Small pieces shared by the OpenAI Chat Completions codec halves.
-import type { IRFinishReason, IRUsage } from '../../ir.js';
+import { TranslationError, type IRFinishReason, type IRUsage } from '../../ir.js';
 import { isObj as isObject } from '../../guards.js';
 
 export type Json = Record<string, unknown>;
@@ -24,6 +24,24 @@ let idCounter = 0;
 export function newId(prefix: string): string {
   idCounter = (idCounter + 1) % 0x7fffffff;
   return prefix + Date.now().toString(36) + idCounter.toString(36).padStart(4, '0');
+}
+
+/** OpenAI's limit on stop sequences (Chat Completions and legacy Completions alike). */
+export const MAX_STOP_SEQUENCES = 4;
+
+/**
+ * `stop` as both OpenAI codecs read it: a string, or an array of at most
+ * four strings; null or absent is none. `string: true` records that the
+ * client sent a bare string, so a same-format encode gives one back. An
+ * empty array is no stop at all (nothing to encode either way).
+ */
+export function decodeStop(v: unknown): { stop: string[]; string: boolean } | undefined {
+  if (v === undefined || v === null) return undefined;
+  if (typeof v === 'string') return { stop: [v], string: true };
+  if (Array.isArray(v) && v.length <= MAX_STOP_SEQUENCES && v.every((s) => typeof s === 'string')) {
+    return v.length === 0 ? undefined : { stop: v as string[], string: false };
+  }
+  throw new TranslationError(`'stop' must be a string or an array of up to ${MAX_STOP_SEQUENCES} strings`);
 }
 
 export function nowSeconds(): number {

@@ -9,7 +9,7 @@ import {
   type IRToolChoice,
 } from '../../ir.js';
 import { budgetToEffort } from '../../reasoning.js';
-import { isObject, num, str, type ChatExtras, type Json } from './common.js';
+import { decodeStop, isObject, num, str, type ChatExtras, type Json } from './common.js';
 import { decodeMessages, encodeMessages } from './messages.js';
 
 /** Fields this codec maps itself; anything else rides in extras.fields. */
@@ -128,12 +128,11 @@ export function decodeRequest(body: unknown): IRRequest {
     if (v !== undefined) req[field] = v;
   }
 
-  if (typeof body.stop === 'string') {
-    req.stop = [body.stop];
-    extras.stopString = true;
-  } else if (Array.isArray(body.stop)) {
-    req.stop = body.stop.filter((s): s is string => typeof s === 'string');
-  } else if (body.stop !== undefined && body.stop !== null) throw new TranslationError("'stop' must be a string or an array");
+  const stop = decodeStop(body.stop);
+  if (stop) {
+    req.stop = stop.stop;
+    if (stop.string) extras.stopString = true;
+  }
 
   const rf = decodeResponseFormat(body.response_format, extras);
   if (rf) req.responseFormat = rf;

@@ -16,7 +16,7 @@
 //   not see them. echo is honoured by the encoders (the prompt is prepended),
 //   logprobs come back null.
 import { TranslationError, type CompletionsExtras, type IRMessage, type IRRequest, type IRTextPart } from '../../ir.js';
-import { isObject, num, type Json } from '../openai-chat/common.js';
+import { decodeStop, isObject, num, type Json } from '../openai-chat/common.js';
 
 /** What a same-format round trip needs beyond the IR, kept in
  *  req.extras['openai-completions']. Only this codec reads it. */
@@ -92,13 +92,11 @@ export function decodeRequest(body: unknown): IRRequest {
     if (v !== undefined) req[field] = v;
   }
 
-  if (typeof body.stop === 'string') {
-    req.stop = [body.stop];
-    extras.stopString = true;
-  } else if (Array.isArray(body.stop)) {
-    if (!body.stop.every((s) => typeof s === 'string')) throw new TranslationError("'stop' must be a string or an array of strings");
-    req.stop = body.stop as string[];
-  } else if (body.stop !== undefined && body.stop !== null) throw new TranslationError("'stop' must be a string or an array of strings");
+  const stop = decodeStop(body.stop);
+  if (stop) {
+    req.stop = stop.stop;
+    if (stop.string) extras.stopString = true;
+  }
 
   if (isObject(body.stream_options)) {
     const { include_usage, ...rest } = body.stream_options;

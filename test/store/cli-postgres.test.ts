@@ -1,0 +1,62 @@
+// The command line with PGSTORE_* set, as a deployment runs it: the gateway
+// starts from the store's mirror; an unreachable store is a clear error
+// (exit 1, the store named, the password masked).
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import pg from 'pg';
+import t from 'tap';
+import { runCli } from '../helpers/cli-process.js';
+import { SEED_YAML, api, tmp } from './helpers.js';
+
+const DSN = 'postgres://postgres@127.0.0.1:5432/test';
+
+/** A loopback port nothing listens on. */
+async function closedPort(): Promise<number> {
+  const s = net.createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
+  const port = (s.address() as net.AddressInfo).port;
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
+}
+
+t.test('a store that is down at start-up: exit 1 with a clear, masked error', async (t) => {
+  const dir = tmp('pgstore-cli-down-');
+  const port = await closedPort();
+  const run = runCli(['-port', '0'], dir, { PGSTORE_DSN: `postgres://postgres:pw-very-secret@127.0.0.1:${port}/test`, PGSTORE_LOCAL_PATH: dir });
+  const out = await run.output;
+  t.equal(out.code, 1);
+  t.match(out.stderr, new RegExp(`store error: postgres store postgres://postgres:\\*\\*\\*\\*@127\\.0\\.0\\.1:${port}/test: cannot connect: .*ECONNREFUSED`));
+  t.notOk(out.stderr.includes('pw-very-secret') || out.stdout.includes('pw-very-secret'), 'no password anywhere');
+  t.notOk(/listening on/.test(out.stdout), 'never served');
+});
+
+t.test('PGSTORE_* set: the gateway runs from <PGSTORE_LOCAL_PATH>/pgstore, seeded from -config', async (t) => {
+  const schema = `cliproxy_store_cli_${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
+  const db = new pg.Client({ connectionString: DSN });
+  await db.connect();
+  t.teardown(async () => {
+    await db.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+    await db.end();
+  });
+  const dir = tmp('pgstore-cli-');
+  const seed = path.join(dir, 'seed.yaml');
+  writeFileSync(seed, `${SEED_YAML}request-retry: 5\nauth-dir: /nonexistent/elsewhere\n`);
+  const run = runCli(['-config', seed, '-port', '0', '-host', '127.0.0.1'], dir, { PGSTORE_DSN: DSN, PGSTORE_SCHEMA: schema, PGSTORE_LOCAL_PATH: path.join(dir, 'state') });
+  t.teardown(() => run.stop());
+  const url = (await run.waitFor(/listening on (http:\/\/[0-9.:]+)/))[1]!;
+  const mirror = path.join(dir, 'state', 'pgstore');
+  t.ok(existsSync(path.join(mirror, 'config', 'config.yaml')), 'mirror config');
+  t.ok(existsSync(path.join(mirror, 'auths')), 'mirror auth-dir');
+  const row = (await db.query(`SELECT content FROM "${schema}".config_store WHERE id = 'config'`)).rows[0]?.content as string;
+  t.match(row, /request-retry: 5/, 'the store was seeded from -config');
+  t.match(readFileSync(path.join(mirror, 'config', 'config.yaml'), 'utf8'), /request-retry: 5/);
+  const st = await api(url, 'GET', '/store');
+  t.equal(st.status, 200);
+  t.match(st.json, { store: 'postgres', state: 'ok', mirror });
+  const cfg = await api(url, 'GET', '/config');
+  t.equal(cfg.json['auth-dir'], path.join(mirror, 'auths'), 'auth-dir is the mirror, not the config value');
+  run.stop();
+  const out = await run.output;
+  t.equal(out.code, 0, 'stops cleanly on SIGTERM');
+});
