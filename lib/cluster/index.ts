@@ -9,6 +9,7 @@ import type { Readiness } from '../health/readiness.js';
 import { log } from '../logging/logger.js';
 import type { Cooldowns } from '../routing/cooldown.js';
 import { redisUrlFromEnv } from '../store/env.js';
+import { redisUrlProblem } from './config.js';
 import { registerClusterMetrics } from './metrics.js';
 import { RedisLink, redactRedisUrl } from './redis-link.js';
 import { RefreshLock, type TokenRefreshLock } from './refresh-lock.js';
@@ -45,6 +46,9 @@ export function clusterRedisUrl(config: Pick<Config, 'redisUrl'>, env?: Record<s
 export async function startCluster(opts: ClusterOptions): Promise<Cluster | undefined> {
   const url = clusterRedisUrl(opts.config, opts.env);
   if (!url) return undefined;
+  // redis-url was checked with the config; REDIS_URL is checked here (never echoed: it may hold a password).
+  const problem = redisUrlProblem(url);
+  if (problem) throw new Error(`REDIS_URL: ${problem}`);
   const link = new RedisLink({ url, prefix: opts.config.redisPrefix || DEFAULT_REDIS_PREFIX });
   const removeCheck = opts.readiness?.add({ name: 'redis', problem: () => (link.up ? undefined : 'unreachable') });
   const cooldowns = new SharedCooldowns(link, opts.cooldowns);

@@ -40,6 +40,8 @@ export interface ManagementOptions {
   peer?: (ex: Exchange) => { ip: string; local: boolean };
   /** Usage statistics file (default: usage-statistics.json in WRITABLE_PATH or next to the config file; null = memory only). Ignored when PGSTORE_DSN is set. */
   usageFile?: string | null;
+  /** Usage statistics in this PostgreSQL database (default: PGSTORE_DSN / PGSTORE_SCHEMA from env). */
+  usageDatabase?: { dsn: string; schema: string };
 }
 
 export class Management implements RequestObserver {
@@ -62,7 +64,9 @@ export class Management implements RequestObserver {
     this.access = new ManagementAccess({ now: opts.now, envPassword: env['MANAGEMENT_PASSWORD'] });
     this.metrics = new GatewayMetrics({ defaultMetrics: opts.defaultMetrics });
     const writable = env['WRITABLE_PATH']?.trim();
-    this.usage = usageStore({ env, now: opts.now, file: opts.usageFile, dir: writable || (opts.configPath ? path.dirname(opts.configPath) : undefined) });
+    this.usage = usageStore({ env, now: opts.now, file: opts.usageFile, database: opts.usageDatabase, dir: writable || (opts.configPath ? path.dirname(opts.configPath) : undefined) });
+    this.metrics.gauge('cliproxy_usage_pending_requests', 'Requests counted in usage statistics and not yet written to their file or database', () => this.usage.state().pending);
+    this.metrics.gauge('cliproxy_usage_store_up', 'Usage statistics persistence: 1 while writes succeed (or memory only), 0 while the file or database write fails', () => (this.usage.state().problem ? 0 : 1));
     this.logDir = path.resolve(
       opts.logDir ?? (writable ? path.join(writable, 'logs') : opts.configPath ? path.join(path.dirname(opts.configPath), 'logs') : 'logs'),
     );

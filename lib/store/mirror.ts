@@ -14,12 +14,12 @@
 // A failing store never stops the gateway: writes wait in `pending` (the
 // latest content per key, so the queue is bounded by the number of files)
 // and are retried with backoff; status() reports the state.
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
-import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, readdirSync, unlinkSync } from 'node:fs';
 import path from 'node:path';
 import { watch, type FSWatcher } from 'chokidar';
 import { atomicWriteFile } from '../config/writeback.js';
 import { log } from '../logging/logger.js';
+import { PendingJournal, contentHash, isTokenName, validTokenJson } from './content.js';
 import { AUTH_PREFIX, CONFIG_KEY, StoreError, reason, type StateStore } from './types.js';
 
 export interface MirrorOptions {
@@ -45,43 +45,6 @@ export interface StoreStatus {
   mirror: string;
 }
 
-const isTokenName = (n: string) => n.toLowerCase().endsWith('.json') && !n.startsWith('.');
-
-/** Canonical JSON: keys sorted at every level, no whitespace. */
-function canonical(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
-  if (v && typeof v === 'object') {
-    const o = v as Record<string, unknown>;
-    return `{${Object.keys(o)
-      .sort()
-      .map((k) => `${JSON.stringify(k)}:${canonical(o[k])}`)
-      .join(',')}}`;
-  }
-  return JSON.stringify(v);
-}
-
-function validTokenJson(text: string): boolean {
-  try {
-    const v: unknown = JSON.parse(text);
-    return !!v && typeof v === 'object' && !Array.isArray(v);
-  } catch {
-    return false;
-  }
-}
-
-export function contentHash(key: string, content: string | undefined): string | undefined {
-  if (content === undefined) return undefined;
-  let norm = content.replace(/\r\n?/g, '\n');
-  if (key !== CONFIG_KEY) {
-    try {
-      norm = canonical(JSON.parse(content));
-    } catch {
-      /* compare raw */
-    }
-  }
-  return createHash('sha256').update(norm).digest('hex');
-}
-
 export class Mirror {
   readonly configPath: string;
   readonly authDir: string;
@@ -101,6 +64,8 @@ export class Mirror {
   private lastSync?: number;
   private closed = false;
   private idle: Array<() => void> = [];
+  /** Keys with local changes not yet stored, kept on disk so a restart does not lose them. */
+  private readonly journal: PendingJournal;
 
   constructor(
     readonly store: StateStore,
@@ -109,6 +74,7 @@ export class Mirror {
     this.configPath = path.join(opts.root, 'config', 'config.yaml');
     this.authDir = path.join(opts.root, 'auths');
     this.wait = opts.retryMinMs ?? 200;
+    this.journal = new PendingJournal(path.join(opts.root, '.pending-writes.json'));
   }
 
   /** Open the store, copy it down (or seed it), then follow changes both ways. Throws StoreError. */
@@ -133,38 +99,18 @@ export class Mirror {
     }
   }
 
-  /** Keys with local changes not yet stored, kept on disk so a restart does not lose them. */
-  private get journal(): string {
-    return path.join(this.opts.root, '.pending-writes.json');
-  }
-
-  private saveJournal(): void {
-    try {
-      if (this.pending.size === 0) rmSync(this.journal, { force: true });
-      else writeFileSync(this.journal, JSON.stringify([...this.pending.keys()]), { mode: 0o600 });
-    } catch (err) {
-      log.warn(`${this.store.kind} store: cannot record pending writes: ${(err as Error).message}`);
-    }
-  }
-
   /** Writes that had not landed when the last run stopped go first: the mirror still has them. */
   private async replayJournal(): Promise<void> {
-    let keys: unknown;
-    try {
-      keys = JSON.parse(readFileSync(this.journal, 'utf8'));
-    } catch {
-      return;
-    }
-    if (!Array.isArray(keys)) return;
+    const keys = this.journal.read();
     for (const key of keys) {
-      if (typeof key !== 'string' || this.localPath(key) === undefined) continue;
+      if (this.localPath(key) === undefined) continue;
       const content = this.readLocal(key);
       if (content === undefined) {
         if (key !== CONFIG_KEY) await this.store.remove(key);
       } else if (key === CONFIG_KEY || validTokenJson(content)) await this.store.put(key, content);
     }
-    log.info({ store: this.store.kind, writes: keys.length }, 'stored the writes left over from the last run');
-    rmSync(this.journal, { force: true });
+    if (keys.length > 0) log.info({ store: this.store.kind, writes: keys.length }, 'stored the writes left over from the last run');
+    this.journal.save([]);
   }
 
   private async initialSync(): Promise<void> {
@@ -288,7 +234,7 @@ export class Mirror {
     }
     if (!this.pending.has(key) && contentHash(key, content) === this.synced.get(key)) return;
     this.pending.set(key, content ?? null);
-    this.saveJournal();
+    this.journal.save([...this.pending.keys()]);
     void this.drain();
   }
 
@@ -310,7 +256,7 @@ export class Mirror {
     if (this.draining || this.retry) return;
     this.draining = true;
     try {
-      while (this.pending.size > 0 && !this.closedHard) {
+      while (this.pending.size > 0 && !this.closed) {
         const [key, content] = this.pending.entries().next().value as [string, string | null];
         try {
           await this.exclusive(() => (content === null ? this.store.remove(key) : this.store.put(key, content)));
@@ -330,7 +276,7 @@ export class Mirror {
         // A newer write of the same file may have arrived meanwhile: keep it queued.
         if (this.pending.get(key) === content) {
           this.pending.delete(key);
-          this.saveJournal();
+          this.journal.save([...this.pending.keys()]);
         }
         this.pushProblem = undefined;
         this.wait = this.opts.retryMinMs ?? 200;
@@ -341,8 +287,6 @@ export class Mirror {
       if (this.pending.size === 0) this.settle();
     }
   }
-
-  private closedHard = false;
 
   private settle(): void {
     const waiting = this.idle;
@@ -457,7 +401,6 @@ export class Mirror {
       if (!landed) log.warn(`${this.store.kind} store: closing with ${this.pending.size} change(s) not stored; they stay in the mirror folder`);
     }
     this.closed = true;
-    this.closedHard = true;
     if (this.resync) clearInterval(this.resync);
     if (this.retry) clearTimeout(this.retry);
     await this.watcher?.close();

@@ -14,11 +14,14 @@ export interface UsageStoreOptions {
   file?: string | null;
   /** Where the default file goes (undefined = no file). */
   dir?: string;
+  /** A database given by the embedder (lib/store with an explicit store); wins over PGSTORE_DSN. */
+  database?: { dsn: string; schema: string };
 }
 
 export function usageStore(o: UsageStoreOptions): UsageStore {
-  const store = storeFromEnv(o.env);
-  if (store?.kind === 'postgres') return new PostgresUsage({ dsn: store.dsn, schema: store.schema, now: o.now });
+  const env = storeFromEnv(o.env);
+  const db = o.database ?? (env?.kind === 'postgres' ? env : undefined);
+  if (db) return new PostgresUsage({ dsn: db.dsn, schema: db.schema, now: o.now });
   const file = o.file === null ? undefined : (o.file ?? (o.dir ? path.join(o.dir, USAGE_FILE) : undefined));
   return file ? new FileUsage(path.resolve(file), { now: o.now }) : new MemoryUsage({ now: o.now });
 }

@@ -37,6 +37,8 @@ function savedSnapshot(v: unknown): UsageSnapshot | undefined {
 export class FileUsage implements UsageStore {
   readonly stats: UsageStats;
   private dirty = false;
+  /** Requests counted since the last successful write. */
+  private unsaved = 0;
   private timer?: NodeJS.Timeout;
   private writing: Promise<void> = Promise.resolve();
   private problem?: string;
@@ -79,6 +81,7 @@ export class FileUsage implements UsageStore {
 
   record(e: UsageEvent): void {
     this.stats.record(e);
+    this.unsaved++;
     this.changed();
   }
 
@@ -88,7 +91,10 @@ export class FileUsage implements UsageStore {
 
   async import(requests: CountedRequest[]): Promise<MergeResult> {
     const r = this.stats.merge(requests, dedupKey);
-    if (r.added > 0) this.changed();
+    if (r.added > 0) {
+      this.unsaved += r.added;
+      this.changed();
+    }
     return r;
   }
 
@@ -112,6 +118,7 @@ export class FileUsage implements UsageStore {
   private async write(): Promise<void> {
     if (!this.dirty) return;
     this.dirty = false;
+    const writing = this.unsaved;
     const tmp = `${this.file}.tmp-${process.pid}`;
     try {
       await fs.mkdir(path.dirname(this.file), { recursive: true });
@@ -120,6 +127,7 @@ export class FileUsage implements UsageStore {
       this.delay = Math.max(this.opts.delayMs ?? 1000, Math.round((performance.now() - started) * 20));
       await fs.writeFile(tmp, text, { mode: 0o600 });
       await fs.rename(tmp, this.file);
+      this.unsaved -= writing;
       if (this.problem) log.info(`usage statistics: writing ${this.file} works again`);
       this.problem = undefined;
     } catch (err) {
@@ -140,6 +148,6 @@ export class FileUsage implements UsageStore {
   }
 
   state(): PersistState {
-    return { kind: 'file', where: this.file, problem: this.problem, pending: this.dirty ? 1 : 0 };
+    return { kind: 'file', where: this.file, problem: this.problem, pending: this.unsaved };
   }
 }

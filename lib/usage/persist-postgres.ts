@@ -56,14 +56,17 @@ class Batch {
 }
 
 /** An error's text without the DSN's password, whatever the driver put in it. */
-function safeMessage(err: unknown, dsn: string): string {
+export function safeMessage(err: unknown, dsn: string): string {
   let text = err instanceof Error ? err.message : String(err);
+  const secrets: string[] = [];
   try {
-    const pw = decodeURIComponent(new URL(dsn).password);
-    if (pw) text = text.split(pw).join('***');
+    secrets.push(decodeURIComponent(new URL(dsn).password));
   } catch {
-    /* not a URL DSN: nothing to hide by position */
+    // A key=value DSN ("host=… password=…").
+    const m = /(?:^|\s)password\s*=\s*('(?:[^'\\]|\\.)*'|\S+)/.exec(dsn);
+    if (m) secrets.push(m[1]!.replace(/^'|'$/g, ''));
   }
+  for (const pw of secrets) if (pw) text = text.split(pw).join('***');
   return text.split(dsn).join('<dsn>');
 }
 

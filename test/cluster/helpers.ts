@@ -95,7 +95,7 @@ export interface GatewayProcess {
 }
 
 /** The CLI (lib/cli.ts through tsx) as a deployment runs it; resolves once it listens. Killed after `killAfterMs` whatever happens. */
-export async function startCliGateway(args: string[], cwd: string, env: Record<string, string>, killAfterMs = 170_000): Promise<GatewayProcess> {
+export async function startCliGateway(args: string[], cwd: string, env: Record<string, string>, killAfterMs = 230_000): Promise<GatewayProcess> {
   const { spawn } = await import('node:child_process');
   const { fileURLToPath } = await import('node:url');
   const cli = fileURLToPath(new URL('../../lib/cli.ts', import.meta.url));

@@ -159,6 +159,7 @@ t.test('wire messages are checked; the URL comes from the config or REDIS_URL', 
   const viaEnv = await startCluster({ config: { redisUrl: '', redisPrefix: prefix }, cooldowns: new Cooldowns(), env: { REDIS_URL } });
   t.teardown(() => viaEnv?.close());
   t.equal(viaEnv?.link.up, true, 'REDIS_URL is used when redis-url is empty');
+  await t.rejects(startCluster({ config: { redisUrl: '', redisPrefix: prefix }, cooldowns: new Cooldowns(), env: { REDIS_URL: 'http://:s3cret@127.0.0.1:6379' } }), /^REDIS_URL: must start with redis:\/\/ or rediss:\/\//, 'a bad REDIS_URL stops the start with a clear error');
 });
 
 t.test('redis-url and redis-prefix are checked with a clear error that does not echo a password', async (t) => {

@@ -4,14 +4,16 @@
 // instances, and on a connection error or a 503 the request goes to the
 // next one. Against a mock upstream with three keys:
 //  - a token file uploaded on A serves on B and C;
+//  - a token due for refresh is refreshed once, and all three use the new one;
 //  - round-robin spreads evenly over the keys across instances;
 //  - a 429 seen on A cools that key on B and C (the upstream sees no more of it);
-//  - one instance stopped mid-load: no request fails;
-//  - usage totals across the cluster are exact, and survive restarting all three.
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+//  - one instance stopped (SIGTERM) mid-load: no request fails;
+//  - usage totals across the cluster are exact, and survive restarting all three
+//    (the restarted instances also load the live cooldown from Redis);
+//  - one instance killed (SIGKILL) mid-load: no request fails.
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { mkdtempSync } from 'node:fs';
 import pg from 'pg';
 import t from 'tap';
 import { startMockClaude } from '../mocks/claude-upstream.js';

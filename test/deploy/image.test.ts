@@ -4,7 +4,7 @@
 // started from dist/ with production dependencies only, as the image runs it.
 // With a reachable Docker daemon: the image itself is built and run.
 import { spawn, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -42,8 +42,10 @@ function shellCommands(line: string): string[] {
 }
 
 /** Start `node dist/lib/cli.js` in `cwd`, wait for its URL. */
-function startDist(cwd: string, args: string[], env: Record<string, string>) {
-  const child = spawn(process.execPath, ['dist/lib/cli.js', ...args], { cwd, env: { PATH: process.env['PATH'] ?? '', HOME: env['HOME'] ?? cwd, LOG_LEVEL: 'info', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+function startDist(cwd: string, args: string[], env: Record<string, string>, uid?: number) {
+  // As the image's unprivileged user would: setpriv execs node itself, so signals reach it directly.
+  const [cmd, argv] = uid === undefined ? [process.execPath, ['dist/lib/cli.js', ...args]] : ['setpriv', [`--reuid=${uid}`, `--regid=${uid}`, '--clear-groups', '--', process.execPath, 'dist/lib/cli.js', ...args]];
+  const child = spawn(cmd, argv, { cwd, env: { PATH: process.env['PATH'] ?? '', HOME: env['HOME'] ?? cwd, LOG_LEVEL: 'info', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout.on('data', (d) => (out += d));
   child.stderr.on('data', (d) => (out += d));
@@ -126,11 +128,20 @@ t.test('the Dockerfile steps without Docker: compile a fresh copy, npm ci --omit
     t.ok(existsSync(cache) && readdirSync(cache).some((f) => /glibc236.*\.node$/.test(f)), `glibc 2.${minor}: the patched binary was written under node_modules at build time`);
   }
 
-  // Start it as the image does (production dependencies, dist/), on loopback here.
+  // Start it as the image does (production dependencies, dist/), on loopback here; when this
+  // test runs as root, as an unprivileged user who cannot write to the application folder
+  // (the glibc-compat copy made above must be enough).
   const config = path.join(work, 'config');
   mkdirSync(config);
   writeFileSync(path.join(config, 'config.yaml'), 'host: "127.0.0.1"\nport: 8317\napi-keys: ["image-test-key"]\nauth-dir: "' + path.join(work, 'auths') + '"\n');
-  const gw = startDist(app, ['--config', path.join(config, 'config.yaml'), '--port', '0'], { NODE_ENV: 'production', WRITABLE_PATH: path.join(work, 'data'), HOME: work, MANAGEMENT_PASSWORD: 'image-test-management' });
+  const unprivileged = process.getuid?.() === 0 && spawnSync('setpriv', ['--version']).status === 0 ? 65534 : undefined;
+  for (const d of ['auths', 'data']) mkdirSync(path.join(work, d));
+  if (unprivileged !== undefined) {
+    chmodSync(work, 0o755);
+    for (const d of ['auths', 'data']) chownSync(path.join(work, d), unprivileged, unprivileged);
+  }
+  const gw = startDist(app, ['--config', path.join(config, 'config.yaml'), '--port', '0'], { NODE_ENV: 'production', WRITABLE_PATH: path.join(work, 'data'), HOME: work, MANAGEMENT_PASSWORD: 'image-test-management' }, unprivileged);
+  if (unprivileged !== undefined) t.pass('running as uid 65534, the application folder read-only to it');
   t.teardown(() => gw.stop());
   const url = await gw.url;
   t.notMatch(gw.output(), /did not load|JavaScript fallback/, 'the native 20.56 server runs (no fallback warning)');

@@ -9,6 +9,7 @@ import OpenAI from 'openai';
 import t from 'tap';
 import WebSocket from 'ws';
 import { compatYaml, gatewayFromYaml } from '../helpers/gateway.js';
+import { geminiChunk, listedModels, parseGeminiUrl, SimulatedApp, until } from '../helpers/relay-app.js';
 import { startGatedUpstream } from './gated-upstream.js';
 
 const KEY = 'client-key-shutdown';
@@ -211,4 +212,44 @@ t.test('Responses WebSocket: the drain waits for a running turn; past the timeou
   t.match(JSON.stringify(failure), /shut down before this answer finished/);
   t.same(await busyClosed, { code: 1001, reason: 'gateway shutting down' }, 'the busy socket closes with 1001');
   t.same(await idleClosed, { code: 1001, reason: 'gateway shutting down' }, 'the idle socket too');
+});
+
+t.test('AI Studio relay: the app stays connected while a relayed stream drains, then closes with 1001', async (t) => {
+  const gw = await gatewayFromYaml('');
+  t.teardown(() => gw.close());
+  let release!: () => void;
+  const released = new Promise<void>((resolve) => (release = resolve));
+  // Answers the first piece at once and the rest when the test says so.
+  const app = await SimulatedApp.connect(gw.url, {
+    handler: (req, a) => {
+      const { model, sse } = parseGeminiUrl(req.url);
+      const frame = (text: string, last: boolean, first: boolean) => {
+        const c = JSON.stringify(geminiChunk(text, last, model));
+        return sse ? `data: ${c}\r\n\r\n` : `${first ? '[' : ','}${c}${last ? ']' : ''}`;
+      };
+      a.start(req.id);
+      a.chunk(req.id, frame('relayed ', false, true));
+      void released.then(() => {
+        a.chunk(req.id, frame('to the end', true, false));
+        a.end(req.id);
+      });
+    },
+  });
+  let appClosed = false;
+  void app.closed.then(() => (appClosed = true));
+  await until('relay models listed', async () => (await listedModels(gw.url)).includes('gemini-2.5-flash'));
+
+  const genai = new GoogleGenAI({ apiKey: 'any', httpOptions: { baseUrl: gw.url, retryOptions: { attempts: 1 } } });
+  const stream = consume(async (onText) => {
+    for await (const c of await genai.models.generateContentStream({ model: 'gemini-2.5-flash', contents: 'x' })) onText(c.text ?? '');
+  });
+  await stream.started;
+  const draining = gw.shutdown(60_000);
+  for (let i = 0; i < 5; i++) await new Promise((r) => setTimeout(r, 20));
+  t.notOk(appClosed, 'the relay app is still connected while its stream drains');
+  release();
+  t.equal(await stream.done, undefined, 'the relayed stream completed');
+  t.equal(stream.text(), 'relayed to the end');
+  t.same(await draining, { interrupted: 0 });
+  t.equal((await app.closed).code, 1001, 'then the app is closed with 1001 (going away)');
 });

@@ -56,7 +56,10 @@ function fastest(runs: number, fn: () => void): number {
   return best;
 }
 
-t.test('decodeError: 1 MiB of hostile text costs about 16× what 64 KiB does', async (t) => {
+// Not a speed test (bench/ shows speed): the bounds below only tell linear
+// from quadratic, which costs seconds at 64 KiB and hours at 1 MiB, with a
+// margin of two orders of magnitude for a loaded machine.
+t.test('decodeError: 1 MiB of hostile text decodes in linear time', async (t) => {
   const report: string[] = [];
   for (const format of FORMATS) {
     const codec = getCodec(format);
@@ -68,14 +71,13 @@ t.test('decodeError: 1 MiB of hostile text costs about 16× what 64 KiB does', a
       const tSmall = fastest(5, () => (err = codec.decodeError(status, small)));
       t.equal(err.status, status, `${format}, ${name}: the status`);
       // A quadratic decoder takes seconds here; stop before 1 MiB makes it hours.
-      if (tSmall > 250) {
+      if (tSmall > 1000) {
         t.fail(`${format}, ${name}: ${tSmall.toFixed(0)} ms for 64 KiB`);
         continue;
       }
       const tBig = fastest(3, () => (err = codec.decodeError(status, big)));
-      // Linear is 16×; 20× and 100 ms leave room for a loaded machine, while
-      // anything quadratic is 256× (minutes at this size).
-      t.ok(tBig < 20 * tSmall + 100, `${format}, ${name}: ${tBig.toFixed(1)} ms for 1 MiB, ${tSmall.toFixed(2)} ms for 64 KiB`);
+      // Linear takes milliseconds here; anything quadratic is 256× the 64 KiB time (minutes).
+      t.ok(tBig < 3000, `${format}, ${name}: ${tBig.toFixed(1)} ms for 1 MiB, ${tSmall.toFixed(2)} ms for 64 KiB`);
       t.ok(err.message.length > 0 && err.message.length <= 2001, `${format}, ${name}: a bounded message (${err.message.length} chars)`);
       if (tBig > 20) report.push(`${format} ${name}: ${tBig.toFixed(0)} ms`);
     }
@@ -273,7 +275,9 @@ for (const [i, name] of E2E_BODIES.entries()) {
       if (!best || r.stallMs < best.stallMs) best = r;
       if (best.stallMs < 50) break;
     }
-    t.ok(best!.stallMs < 50, `worst event-loop stall ${best!.stallMs.toFixed(1)} ms (< 50 ms), ${best!.pings} /v1/models answers meanwhile`);
+    // The old decoders stalled the loop for seconds (15.9 s end to end); the
+    // bound tells that apart from a busy machine's scheduling noise.
+    t.ok(best!.stallMs < 500, `worst event-loop stall ${best!.stallMs.toFixed(1)} ms (< 500 ms), ${best!.pings} /v1/models answers meanwhile`);
     t.ok(best!.pings > 0, 'the cheap route kept answering');
     for (const a of best!.answers) {
       t.equal(a.status, status, `${a.client} client, ${a.model}: the upstream status`);

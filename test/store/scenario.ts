@@ -5,9 +5,10 @@
 // reaches the mirrors; an outage after start leaves the gateway serving, is
 // reported (management API, /metrics), and the writes made meanwhile land
 // once the store is back.
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Test } from 'tap';
+import { writeTokenFile } from '../../lib/auth/files.js';
 import type { StoreEnv } from '../../lib/store/env.js';
 import { startGatewayWithStore, type StoreGateway } from '../../lib/store/index.js';
 import { KEY, SEED_YAML, api, claudeToken, eventually, tmp } from './helpers.js';
@@ -85,6 +86,33 @@ export async function runScenario(t: Test, h: StoreHarness): Promise<void> {
     t.ok(await eventually(async () => (await h.remote(`auths/${name}`)) === undefined), 'deleted in the store');
     t.ok(await eventually(() => !b.runtime().credentials.some((c) => c.provider === 'claude')), 'B dropped the account');
     t.notOk(existsSync(path.join(b.store.authDir, name)));
+  });
+
+  await t.test('a token file written straight into the mirror (a login, a refresh) reaches B', async (t) => {
+    writeTokenFile(a.store.authDir, 'claude-login.json', claudeToken('login@example.com', 'tok-login'));
+    t.ok(await eventually(async () => JSON.parse((await h.remote('auths/claude-login.json')) ?? '{}').access_token === 'tok-login'), 'stored');
+    t.ok(await eventually(() => existsSync(path.join(b.store.authDir, 'claude-login.json'))), 'on B');
+    // A refresh rewrites the file with a new token.
+    writeTokenFile(a.store.authDir, 'claude-login.json', claudeToken('login@example.com', 'tok-refreshed'));
+    t.ok(await eventually(() => readFileSync(path.join(b.store.authDir, 'claude-login.json'), 'utf8').includes('tok-refreshed')), 'the refreshed token on B');
+    rmSync(path.join(a.store.authDir, 'claude-login.json'));
+    t.ok(await eventually(() => !existsSync(path.join(b.store.authDir, 'claude-login.json'))), 'removed on B');
+  });
+
+  await t.test('writes on A and B at the same moment both land', async (t) => {
+    const [ra, rb] = await Promise.all([
+      api(a, 'POST', '/auth-files?name=claude-both-a.json', claudeToken('a@example.com', 'tok-a')),
+      api(b, 'POST', '/auth-files?name=claude-both-b.json', claudeToken('b@example.com', 'tok-b')),
+    ]);
+    t.equal(ra.status, 200);
+    t.equal(rb.status, 200);
+    for (const gw of [a, b]) {
+      t.ok(await eventually(() => existsSync(path.join(gw.store.authDir, 'claude-both-a.json')) && existsSync(path.join(gw.store.authDir, 'claude-both-b.json'))), 'both files on each');
+    }
+    t.ok(await eventually(async () => (await h.remote('auths/claude-both-a.json')) !== undefined && (await h.remote('auths/claude-both-b.json')) !== undefined), 'both in the store');
+    await api(a, 'DELETE', '/auth-files?name=claude-both-a.json');
+    await api(b, 'DELETE', '/auth-files?name=claude-both-b.json');
+    t.ok(await eventually(async () => (await h.remote('auths/claude-both-a.json')) === undefined && (await h.remote('auths/claude-both-b.json')) === undefined), 'both deleted');
   });
 
   if (h.writeRemote) {

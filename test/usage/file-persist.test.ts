@@ -68,4 +68,7 @@ t.test('an unwritable location: requests are served and counted, the problem is 
   t.equal((await gw.chat('gpt-mock')).status, 200);
   t.equal((await gw.api('GET', '/usage')).json.usage.total_requests, 1);
   t.ok(await eventually(() => gw.management.usage.state().problem !== undefined), 'the write failure is known');
+  const metrics = await (await fetch(`${gw.url}/metrics`)).text();
+  t.match(metrics, /^cliproxy_usage_store_up 0$/m);
+  t.match(metrics, /^cliproxy_usage_pending_requests 1$/m);
 });

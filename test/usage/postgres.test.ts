@@ -131,7 +131,10 @@ t.test('export and import with PostgreSQL: deduplicated against the database', a
 });
 
 t.test('a detail committed after later ones (an older id, committed late) is still read', async (t) => {
-  const gw = await gateway();
+  // The database given as an option (an embedder's explicit store) rather than PGSTORE_DSN.
+  const gw = await usageGateway(configDir(mock.url), { usageDatabase: { dsn: PG, schema } });
+  open.push(gw);
+  t.equal(gw.management.usage.state().kind, 'postgres');
   const other = new pg.Client({ connectionString: PG });
   await other.connect();
   t.teardown(() => other.end());
@@ -171,10 +174,14 @@ t.test('the database goes away and comes back: requests served, counted, then wr
   t.notMatch(problem, 'sekret-pw', 'no password in the reported problem');
   t.equal(gw.management.usage.state().pending, 5);
   t.equal(await dbTotal(), base + 3, 'nothing written while away');
+  const metrics = await (await fetch(`${gw.url}/metrics`)).text();
+  t.match(metrics, /^cliproxy_usage_pending_requests 5$/m, 'the backlog on /metrics');
+  t.match(metrics, /^cliproxy_usage_store_up 0$/m, 'the outage on /metrics');
 
   await proxy.start();
   t.ok(await eventually(async () => (await dbTotal()) === base + 8 && gw.management.usage.state().pending === 0, 20_000), 'written once it is back, exactly once');
   t.equal(gw.management.usage.state().problem, undefined);
+  t.match(await (await fetch(`${gw.url}/metrics`)).text(), /^cliproxy_usage_store_up 1$/m);
   t.ok(await eventually(async () => (await usage(watcher)).total_requests === base + 8), 'the other instance sees them');
   t.equal((await usage(gw)).total_requests, base + 8, 'and this one shows no double count');
   await closeGw(gw);

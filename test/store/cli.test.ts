@@ -1,12 +1,14 @@
-// The command line with PGSTORE_* set, as a deployment runs it: the gateway
-// starts from the store's mirror; an unreachable store is a clear error
-// (exit 1, the store named, the password masked).
+// The command line with a store configured, as a deployment runs it: the
+// gateway starts from the store's mirror; an unreachable store is a clear
+// error (exit 1, the store named, secrets masked); the variables are read
+// with CLIProxyAPI's names and precedence.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import pg from 'pg';
 import t from 'tap';
 import { runCli } from '../helpers/cli-process.js';
+import { storeFromEnv } from '../../lib/store/env.js';
 import { SEED_YAML, api, tmp } from './helpers.js';
 
 const DSN = 'postgres://postgres@127.0.0.1:5432/test';
@@ -59,4 +61,54 @@ t.test('PGSTORE_* set: the gateway runs from <PGSTORE_LOCAL_PATH>/pgstore, seede
   run.stop();
   const out = await run.output;
   t.equal(out.code, 0, 'stops cleanly on SIGTERM');
+});
+
+t.test('object storage or Git down at start-up: exit 1, the store named, no secret', async (t) => {
+  const port = await closedPort();
+  const dir = tmp('store-cli-down-');
+  const s3 = runCli(['-port', '0'], dir, {
+    OBJECTSTORE_ENDPOINT: `http://127.0.0.1:${port}`,
+    OBJECTSTORE_BUCKET: 'cli-bucket',
+    OBJECTSTORE_ACCESS_KEY: 'AKIDCLI',
+    OBJECTSTORE_SECRET_KEY: 's3-secret-never-shown',
+    OBJECTSTORE_LOCAL_PATH: dir,
+  });
+  const g = runCli(['-port', '0'], dir, {
+    GITSTORE_GIT_URL: `http://127.0.0.1:${port}/repo.git`,
+    GITSTORE_GIT_USERNAME: 'me',
+    GITSTORE_GIT_TOKEN: 'git-token-never-shown',
+    GITSTORE_LOCAL_PATH: dir,
+  });
+  const [o1, o2] = await Promise.all([s3.output, g.output]);
+  t.equal(o1.code, 1);
+  t.match(o1.stderr, new RegExp(`store error: object store http://127\\.0\\.0\\.1:${port} bucket cli-bucket: cannot reach the bucket: .*ECONNREFUSED`));
+  t.notOk(o1.stderr.includes('s3-secret-never-shown') || o1.stdout.includes('s3-secret-never-shown'));
+  t.equal(o2.code, 1);
+  t.match(o2.stderr, new RegExp(`store error: git store http://127\\.0\\.0\\.1:${port}/repo\\.git: cannot reach the remote: .*ECONNREFUSED`));
+  t.notOk(o2.stderr.includes('git-token-never-shown') || o2.stdout.includes('git-token-never-shown'));
+});
+
+t.test("CLIProxyAPI's variables and precedence: Postgres, then object storage, then Git", async (t) => {
+  const all = {
+    PGSTORE_DSN: 'postgres://h/db',
+    PGSTORE_SCHEMA: 's',
+    PGSTORE_LOCAL_PATH: '/p',
+    OBJECTSTORE_ENDPOINT: 'http://s3:9000',
+    OBJECTSTORE_BUCKET: 'b',
+    OBJECTSTORE_ACCESS_KEY: 'a',
+    OBJECTSTORE_SECRET_KEY: 'k',
+    OBJECTSTORE_LOCAL_PATH: '/o',
+    GITSTORE_GIT_URL: 'https://git/r.git',
+    GITSTORE_GIT_USERNAME: 'u',
+    GITSTORE_GIT_TOKEN: 't',
+    GITSTORE_GIT_BRANCH: 'state',
+    GITSTORE_LOCAL_PATH: '/g',
+  };
+  t.same(storeFromEnv(all), { kind: 'postgres', dsn: 'postgres://h/db', schema: 's', localPath: '/p' });
+  const { PGSTORE_DSN: _p, ...noPg } = all;
+  t.same(storeFromEnv(noPg), { kind: 'object', endpoint: 'http://s3:9000', bucket: 'b', accessKey: 'a', secretKey: 'k', localPath: '/o' });
+  const { OBJECTSTORE_ENDPOINT: _o, ...gitOnly } = noPg;
+  t.same(storeFromEnv(gitOnly), { kind: 'git', url: 'https://git/r.git', username: 'u', token: 't', branch: 'state', localPath: '/g' });
+  t.equal(storeFromEnv({}), undefined, 'nothing set: the local folder as before');
+  t.same(storeFromEnv({ pgstore_dsn: 'postgres://lower/db' })?.kind, 'postgres', 'lower-case names work too, as in the reference');
 });
