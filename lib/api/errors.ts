@@ -24,24 +24,47 @@ export function sendReply(ex: Exchange, format: FormatName, reply: Reply): void 
     case 'upstream-error':
       return sendUpstreamError(ex, format, reply.status, reply.body, reply.format);
     case 'cooldown':
-      return sendCooldown(ex, reply.model, reply.waitMs, reply.now);
+      return sendCooldown(ex, format, reply.model, reply.waitMs, reply.now);
   }
 }
 
-/** Every credential for the model cools down: the model_cooldown body, the same for every client format. */
-function sendCooldown(ex: Exchange, model: string, waitMs: number, now: number): void {
+/**
+ * Every credential for the model cools down: a 429 in the client's own error
+ * shape, so each SDK raises its rate-limit error (openai / @anthropic-ai/sdk
+ * RateLimitError, @google/genai ApiError 429), with Retry-After. Where the
+ * shape has room, the reset time rides along: OpenAI-style bodies keep
+ * CLIProxyAPI's model_cooldown fields; Gemini gets them as google.rpc
+ * RetryInfo and ErrorInfo details; Anthropic's error object is {type, message}
+ * only, so there the message and the header carry them.
+ */
+function sendCooldown(ex: Exchange, format: FormatName, model: string, waitMs: number, now: number): void {
   const seconds = Math.max(1, Math.ceil(waitMs / 1000));
-  ex.json(
-    429,
-    {
-      error: {
-        code: 'model_cooldown',
-        message: `All credentials for model ${model} are cooling down; retry after ${seconds}s`,
-        model,
-        reset_time: new Date(now + waitMs).toISOString(),
-        reset_seconds: seconds,
-      },
-    },
-    { 'retry-after': String(seconds) },
-  );
+  const message = `All credentials for model ${model} are cooling down; retry after ${seconds}s`;
+  const resetTime = new Date(now + waitMs).toISOString();
+  const headers = { 'retry-after': String(seconds) };
+  ex.json(429, cooldownBody(format, { model, message, resetTime, seconds }), headers);
+}
+
+function cooldownBody(format: FormatName, c: { model: string; message: string; resetTime: string; seconds: number }): unknown {
+  switch (format) {
+    case 'claude':
+      return { type: 'error', error: { type: 'rate_limit_error', message: c.message } };
+    case 'gemini':
+    case 'gemini-cli':
+      return {
+        error: {
+          code: 429,
+          message: c.message,
+          status: 'RESOURCE_EXHAUSTED',
+          details: [
+            { '@type': 'type.googleapis.com/google.rpc.RetryInfo', retryDelay: `${c.seconds}s` },
+            // ErrorInfo metadata is a string map.
+            { '@type': 'type.googleapis.com/google.rpc.ErrorInfo', reason: 'MODEL_COOLDOWN', domain: 'cliproxy', metadata: { model: c.model, reset_time: c.resetTime, reset_seconds: String(c.seconds) } },
+          ],
+        },
+      };
+    default:
+      // OpenAI Chat/Completions/Responses: the reference's model_cooldown body, with the `type` OpenAI errors carry.
+      return { error: { code: 'model_cooldown', type: 'rate_limit_error', message: c.message, model: c.model, reset_time: c.resetTime, reset_seconds: c.seconds } };
+  }
 }

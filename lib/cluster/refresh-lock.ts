@@ -43,7 +43,29 @@ export interface RefreshLockOptions {
 const RELEASE_SCRIPT = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
 
 const FAILED_CHANNEL = 'refresh-failed';
-const digest = (s: string) => createHash('sha256').update(s).digest('hex').slice(0, 32);
+/** Which content a refresh started from. Token files are compared as JSON with
+ *  sorted keys: a store may hand the same file to each instance spelled
+ *  differently (PostgreSQL's jsonb reorders keys and drops spacing). */
+const digest = (s: string) => createHash('sha256').update(canonicalJson(s)).digest('hex').slice(0, 32);
+
+function canonicalJson(text: string): string {
+  const canon = (v: unknown): string => {
+    if (Array.isArray(v)) return `[${v.map(canon).join(',')}]`;
+    if (v && typeof v === 'object') {
+      const o = v as Record<string, unknown>;
+      return `{${Object.keys(o)
+        .sort()
+        .map((k) => `${JSON.stringify(k)}:${canon(o[k])}`)
+        .join(',')}}`;
+    }
+    return JSON.stringify(v) ?? 'null';
+  };
+  try {
+    return canon(JSON.parse(text));
+  } catch {
+    return text;
+  }
+}
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 interface Remembered {

@@ -2,7 +2,8 @@
 // auth-dir and one Redis namespace, a Claude token due for refresh, and a mock
 // OAuth server that rotates refresh tokens (an old one is refused, as the
 // real providers do). Without the lock both would refresh and one would fail.
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import t, { type Test } from 'tap';
 import { authStoreFor, listAuthFiles } from '../../lib/auth/store.js';
 import { parseConfig } from '../../lib/config/load.js';
@@ -73,6 +74,36 @@ t.test('an instance that comes to refresh just after another did waits for its f
   t.equal(refreshCalls(oauth), 1, 'still one refresh');
   t.match(listAuthFiles(b.context)[0], { status: 'active' });
   t.equal(await authOf(b), 'Bearer claude-at-2');
+});
+
+t.test('each instance holds its own copy, spelled differently (a store that rewrites JSON): still one refresh', async (t) => {
+  const oauth = await startMockOAuth({ flavour: 'claude', email: 'j@x.test', expiresIn: 8 * 3600 });
+  t.teardown(() => oauth.close());
+  const prefix = uniquePrefix('refresh-copies');
+  t.teardown(() => dropPrefix(prefix));
+  const dirA = tempDir();
+  const dirB = tempDir();
+  const fileA = await loginFile('claude', oauth, dirA, claudeApi.url);
+  const name = path.basename(fileA);
+  // PostgreSQL's jsonb hands B the same object with its keys reordered and no spacing.
+  const respell = (text: string) => JSON.stringify(Object.fromEntries(Object.entries(JSON.parse(text) as Record<string, unknown>).reverse()));
+  writeFileSync(path.join(dirB, name), respell(readFileSync(fileA, 'utf8')));
+  const clock = { now: Date.now() };
+  const extra = `redis-url: "${REDIS_URL}"\nredis-prefix: "${prefix}"`;
+  const start = (dir: string) =>
+    startGateway({ config: parseConfig(accountsYaml(dir, [['claude', oauth, claudeApi.url]], extra), 't.yaml').config, port: 0, host: '127.0.0.1', now: () => clock.now, authRefreshCheckMs: 0 });
+  const a = await start(dirA);
+  const b = await start(dirB);
+  t.teardown(() => Promise.all([a.close(), b.close()]));
+  clock.now += 5 * 3600_000;
+  await authStoreFor(a.context)!.checkRefreshes();
+  t.equal(refreshCalls(oauth), 1);
+  // B comes to refresh before the "store" has brought it A's file, which then arrives respelled.
+  const sync = eventually(() => listAuthFiles(b.context)[0]!.status === 'refreshing').then((ok) => ok && writeFileSync(path.join(dirB, name), respell(readFileSync(fileA, 'utf8'))));
+  await Promise.all([authStoreFor(b.context)!.checkRefreshes(), sync]);
+  t.equal(refreshCalls(oauth), 1, 'still one refresh request: B saw that its copy was the content A refreshed');
+  t.match(listAuthFiles(b.context)[0], { status: 'active' });
+  t.ok(await eventually(async () => (await authOf(b)) === 'Bearer claude-at-2'), 'B uses the new token');
 });
 
 t.test('a failed refresh is not repeated by the others: they take its error', async (t) => {

@@ -215,11 +215,13 @@ for (const kind of KINDS) {
     t.type(err, Anthropic.RateLimitError);
     t.equal((err as APIError).status, 429);
     t.equal(requests.length, 1, 'the upstream was asked once');
-    t.match((err as APIError).error, { error: { code: 'model_cooldown', model: alias(kind, '429') } });
+    // A cooling pool answers in Anthropic's own error shape (the model is named in the message).
+    t.match((err as APIError).error, { type: 'error', error: { type: 'rate_limit_error', message: new RegExp(`model ${alias(kind, '429')} are cooling down`) } });
     t.ok(Number((err as APIError).headers?.get('retry-after')) > 0, 'Retry-After header');
     const again = await m.seen(kind, () => client.messages.create({ model: alias(kind, '429'), max_tokens: 64, messages: [{ role: 'user', content: 'x' }] }).catch((e: unknown) => e));
     t.type(again.result, Anthropic.RateLimitError);
-    t.match((again.result as APIError).error, { error: { code: 'model_cooldown', reset_seconds: Number } });
+    t.match((again.result as APIError).error, { type: 'error', error: { type: 'rate_limit_error', message: /cooling down; retry after \d+s/ } });
+    t.ok(Number((again.result as APIError).headers?.get('retry-after')) > 0, 'Retry-After header');
     t.equal(again.requests.length, 0, 'the cooling key was not asked again');
   });
 }

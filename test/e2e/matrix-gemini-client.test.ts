@@ -240,10 +240,11 @@ for (const kind of KINDS) {
     t.type(err, ApiError);
     t.equal((err as ApiError).status, 429);
     t.equal(requests.length, 1, 'the upstream was asked once');
-    t.match(JSON.parse((err as ApiError).message), { error: { code: 'model_cooldown', model: alias(kind, '429') } });
+    // A cooling pool answers in Google's error shape; the reset fields ride in ErrorInfo metadata.
+    t.match(JSON.parse((err as ApiError).message), { error: { code: 429, status: 'RESOURCE_EXHAUSTED', details: [{ retryDelay: /^\d+s$/ }, { reason: 'MODEL_COOLDOWN', metadata: { model: alias(kind, '429') } }] } });
     const again = await m.seen(kind, () => ai.models.generateContent({ model: alias(kind, '429'), contents: 'x' }).catch((e: unknown) => e));
     t.equal((again.result as ApiError).status, 429);
-    t.match(JSON.parse((again.result as ApiError).message), { error: { code: 'model_cooldown', reset_seconds: Number } });
+    t.match(JSON.parse((again.result as ApiError).message), { error: { code: 429, status: 'RESOURCE_EXHAUSTED', details: [{}, { metadata: { reset_seconds: /^\d+$/ } }] } });
     t.equal(again.requests.length, 0, 'the cooling key was not asked again');
   });
 }
