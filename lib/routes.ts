@@ -1,5 +1,7 @@
 // Every HTTP route the gateway serves.
+import { formatForPath } from './api/browser-gate.js';
 import { countTokens, messages } from './api/claude.js';
+import { sendError } from './api/errors.js';
 import { CODE_ASSIST_METHODS, codeAssist } from './api/gemini-cli.js';
 import { geminiAction, getGeminiModel, listGeminiModels } from './api/gemini.js';
 import { listModels } from './api/models.js';
@@ -32,6 +34,18 @@ export function routes(gw: GatewayContext, management: Management): Route[] {
   ];
 }
 
-export function notFound(ex: Exchange): void {
-  ex.json(404, { error: { message: `Unknown endpoint: ${ex.method} ${ex.url}`, type: 'invalid_request_error', code: 'not_found' } });
+/** Served by the management side: its own JSON error shape ({"error": "…"}). */
+const MANAGEMENT_PAGES = new Set(['/management.html', '/metrics']);
+
+/** Unknown paths: 404. A known path asked with another method (`allow`: the
+ *  ones it serves): 405 with Allow, in the error shape that path's clients read. */
+export function notFound(ex: Exchange, allow?: string[]): void {
+  if (!allow) {
+    ex.json(404, { error: { message: `Unknown endpoint: ${ex.method} ${ex.url}`, type: 'invalid_request_error', code: 'not_found' } });
+    return;
+  }
+  const headers = { allow: allow.join(', ') };
+  const message = `Method ${ex.method} is not allowed on ${ex.url}; it accepts ${allow.join(', ')}`;
+  if (MANAGEMENT_PAGES.has(ex.url)) ex.json(405, { error: message }, { ...headers, 'cache-control': 'no-store' });
+  else sendError(ex, formatForPath(ex.url), 405, message, 'method_not_allowed', headers);
 }

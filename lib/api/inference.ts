@@ -119,7 +119,7 @@ export async function handleInference(gw: GatewayContext, ex: Exchange, spec: In
       const shaper = passthroughShaper(fmt, sse ? 'text/event-stream' : 'application/json');
       // A main-thread body needs no await: one async hop less on the piped hot path.
       const encoded = offloaded ? await sameFormat(target, upstreamStream, patch) : mainThreadBody(target, patch);
-      return { body: encoded.body, patchHeaders: encoded.patchHeaders, shaper, upstreamStream, upstreamSse: sse };
+      return { ...encoded, shaper, upstreamStream, upstreamSse: sse };
     }
     let encoded: EncodedBody;
     if (offloaded) {

@@ -49,7 +49,10 @@ export interface WsRoute {
 }
 
 /** `live`: filled with the exchanges in flight (the shutdown drain waits on it). */
-export function createApp(routes: Route[], notFound: (ex: Exchange) => void, wsRoutes: WsRoute[] = [], gate?: Gate, live?: Set<Exchange>): TemplatedApp {
+/** `live`: filled with the exchanges in flight (the shutdown drain waits on it).
+ *  `notFound` also answers a known path asked with a method it does not serve:
+ *  then it gets the path's methods (`allow`, for a 405 and its Allow header). */
+export function createApp(routes: Route[], notFound: (ex: Exchange, allow?: string[]) => void, wsRoutes: WsRoute[] = [], gate?: Gate, live?: Set<Exchange>): TemplatedApp {
   const app = uws.App();
   for (const w of wsRoutes) {
     app.ws(w.path, w.behavior);
@@ -59,8 +62,30 @@ export function createApp(routes: Route[], notFound: (ex: Exchange) => void, wsR
     if (r.upgrade) app.ws(r.path, r.upgrade);
     app[r.method](r.path, wrap(r.handler, gate, live));
   }
+  // uWS prefers a route's own method to `any` on the same pattern, so these see only the other methods.
+  for (const [path, allow] of methodsByPath(routes, wsRoutes)) app.any(path, wrap((ex) => notFound(ex, allow), gate, live));
   app.any('/*', wrap(notFound, gate, live));
   return app;
+}
+
+/** Each route pattern (parameter names aside: uWS treats `:a` and `:b` alike) and the methods it serves. */
+function methodsByPath(routes: Route[], wsRoutes: WsRoute[]): Map<string, string[]> {
+  const byShape = new Map<string, { path: string; methods: Set<string> }>();
+  const add = (path: string, method: Method) => {
+    if (method === 'any' || path.endsWith('*')) return; // serves every method already
+    const shape = path.replace(/\/:[^/]+/g, '/:');
+    let e = byShape.get(shape);
+    if (!e) byShape.set(shape, (e = { path, methods: new Set() }));
+    e.methods.add(method === 'del' ? 'DELETE' : method.toUpperCase());
+  };
+  for (const w of wsRoutes) if (w.plain) add(w.path, 'get');
+  for (const r of routes) add(r.path, r.method);
+  const out = new Map<string, string[]>();
+  for (const { path, methods } of byShape.values()) {
+    if (methods.has('GET')) methods.add('HEAD'); // uWS answers HEAD with the GET handler
+    out.set(path, [...methods].sort());
+  }
+  return out;
 }
 
 export function listen(app: TemplatedApp, host: string, port: number): Promise<{ socket: us_listen_socket; port: number }> {

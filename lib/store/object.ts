@@ -37,6 +37,8 @@ export function parseEndpoint(raw: string): Endpoint {
   return { host: u.hostname.replace(/^\[|\]$/g, ''), port: u.port ? Number(u.port) : undefined, useSSL: u.protocol === 'https:' };
 }
 
+class TornRead extends Error {}
+
 const wanted = (key: string) => key === CONFIG_KEY || (key.startsWith(AUTH_PREFIX) && key.length > AUTH_PREFIX.length && !key.endsWith('/'));
 
 export class ObjectStore implements StateStore {
@@ -134,26 +136,34 @@ export class ObjectStore implements StateStore {
       for await (const chunk of stream) parts.push(chunk as Buffer);
       const body = Buffer.concat(parts);
       if (size < 0 || body.length === size) return body.toString('utf8');
-      if (attempt >= 2) throw new Error(`${key} changed while being read`);
+      if (attempt >= 2) throw new TornRead(`${key} changed while being read`);
       await new Promise((r) => setTimeout(r, 50));
     }
   }
 
   async snapshot(): Promise<Map<string, string>> {
-    const out = new Map<string, string>();
-    try {
-      const listed = await this.list();
-      for (const key of this.cache.keys()) if (!listed.has(key)) this.cache.delete(key);
-      for (const [key, { etag, size }] of listed) {
-        let hit = this.cache.get(key);
-        if (!hit || hit.etag !== etag) {
-          hit = { etag, content: await this.download(key, size) };
-          this.cache.set(key, hit);
-        }
-        out.set(key, key === CONFIG_KEY ? hit.content.replace(/\r\n?/g, '\n') : hit.content);
+    // An object replaced while we read it (servers without atomic replace) reads short: list again.
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.snapshotOnce();
+      } catch (err) {
+        if (!(err instanceof TornRead) || attempt >= 4) throw this.fail('read failed', err);
+        await new Promise((r) => setTimeout(r, 100));
       }
-    } catch (err) {
-      throw this.fail('read failed', err);
+    }
+  }
+
+  private async snapshotOnce(): Promise<Map<string, string>> {
+    const out = new Map<string, string>();
+    const listed = await this.list();
+    for (const key of this.cache.keys()) if (!listed.has(key)) this.cache.delete(key);
+    for (const [key, { etag, size }] of listed) {
+      let hit = this.cache.get(key);
+      if (!hit || hit.etag !== etag) {
+        hit = { etag, content: await this.download(key, size) };
+        this.cache.set(key, hit);
+      }
+      out.set(key, key === CONFIG_KEY ? hit.content.replace(/\r\n?/g, '\n') : hit.content);
     }
     return out;
   }
