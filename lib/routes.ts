@@ -45,6 +45,8 @@ export function notFound(ex: Exchange, allow?: string[]): void {
     return;
   }
   const headers = { allow: allow.join(', ') };
+  // A plain OPTIONS (a browser's preflight was answered or refused by the gate already) learns the methods.
+  if (ex.method === 'OPTIONS') return ex.send(204, '', headers);
   const message = `Method ${ex.method} is not allowed on ${ex.url}; it accepts ${allow.join(', ')}`;
   if (MANAGEMENT_PAGES.has(ex.url)) ex.json(405, { error: message }, { ...headers, 'cache-control': 'no-store' });
   else sendError(ex, formatForPath(ex.url), 405, message, 'method_not_allowed', headers);

@@ -42,6 +42,14 @@ function notFound(ex: Exchange): void {
   ex.json(404, { error: { message: `Unknown endpoint: ${ex.method} ${ex.url}`, type: 'invalid_request_error', code: 'not_found' } });
 }
 
+/** A known endpoint asked with another method: 405 naming what it accepts; else 404. */
+function noHandler(ex: Exchange, sub: string): void {
+  const allow = [...table.keys()].filter((k) => k.slice(k.indexOf(' ') + 1) === sub).map((k) => k.slice(0, k.indexOf(' ')));
+  if (allow.length === 0) return ex.json(404, { error: 'not found' });
+  const methods = allow.sort().join(', ');
+  ex.json(405, { error: `method ${ex.method} not allowed on ${ex.url}; it accepts ${methods}` }, { allow: methods, 'cache-control': 'no-store' });
+}
+
 /** Answer a refusal; the request body is never read for it. */
 function refuse(ex: Exchange, d: Refusal): void {
   if (d.status === 404) return notFound(ex);
@@ -56,7 +64,7 @@ async function handle(m: Management, ex: Exchange, access: Promise<AccessDecisio
   if (!decision.ok) return refuse(ex, decision);
   const sub = ex.url.slice(BASE.length).replace(/\/+$/, '') || '/';
   const handler = table.get(`${ex.method} ${sub}`);
-  if (!handler) return ex.json(404, { error: 'not found' });
+  if (!handler) return noHandler(ex, sub);
   const raw = async (): Promise<Buffer> => {
     const b = await body;
     if (b instanceof Error) throw b;

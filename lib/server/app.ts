@@ -82,7 +82,6 @@ function methodsByPath(routes: Route[], wsRoutes: WsRoute[]): Map<string, string
   for (const r of routes) add(r.path, r.method);
   const out = new Map<string, string[]>();
   for (const { path, methods } of byShape.values()) {
-    if (methods.has('GET')) methods.add('HEAD'); // uWS answers HEAD with the GET handler
     out.set(path, [...methods].sort());
   }
   return out;

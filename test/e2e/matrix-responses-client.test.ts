@@ -111,7 +111,7 @@ for (const kind of KINDS) {
     const results = cs.map((c) => ({ id: c.call_id, name: c.name, output: outputs[c.name]! }));
     for (const stream of [false, true]) {
       const model = kind === 'openai' ? alias(kind, 'echo') : alias(kind, 'result');
-      const { result: r, requests } = await m.seen(kind, () =>
+      const { result: r, requests } = await m.seen<OpenAI.Responses.Response>(kind, () =>
         stream ? client.responses.stream({ model, input, tools }).finalResponse() : client.responses.create({ model, input, tools }),
       );
       const up = only(t, requests);

@@ -37,9 +37,14 @@ export async function runScenario(t: Test, h: StoreHarness): Promise<void> {
   t.teardown(async () => {
     for (const gw of open.reverse()) await gw.close();
   });
+  /** Start an instance and wait until its own start-up write (the management key replaced by its
+   *  hash) is in the store: config.yaml is stored whole, so a later write of an older copy would
+   *  undo the steps below (last writer wins, as in CLIProxyAPI). */
   const start = async (dir: string, extra: Record<string, unknown> = {}, outage = false) => {
     const gw = await startGatewayWithStore(h.env(dir, outage), { ...gwOpts(dir), ...extra });
     open.push(gw);
+    await gw.management.settled();
+    await eventually(async () => gw.store.status().pending_writes === 0 && (await h.remote('config/config.yaml')) === readFileSync(gw.store.configPath, 'utf8'), 30_000);
     return gw;
   };
 
