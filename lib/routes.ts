@@ -4,6 +4,7 @@ import { countTokens, messages } from './api/claude.js';
 import { sendError } from './api/errors.js';
 import { CODE_ASSIST_METHODS, codeAssist } from './api/gemini-cli.js';
 import { geminiAction, getGeminiModel, listGeminiModels } from './api/gemini.js';
+import { retrieveModel } from './api/model-info.js';
 import { listModels } from './api/models.js';
 import { chatCompletions, completions } from './api/openai.js';
 import { responses, responsesCompact, responsesSocket, responsesUpgradeRequired } from './api/responses.js';
@@ -20,6 +21,7 @@ export function routes(gw: GatewayContext, management: Management): Route[] {
     { method: 'get', path: '/', handler: hello },
     { method: 'head', path: '/', handler: hello },
     { method: 'get', path: '/v1/models', handler: listModels(gw) },
+    { method: 'get', path: '/v1/models/:id', handler: retrieveModel(gw) },
     { method: 'post', path: '/v1/chat/completions', handler: chatCompletions(gw) },
     { method: 'post', path: '/v1/completions', handler: completions(gw) },
     { method: 'post', path: '/v1/messages', handler: messages(gw) },
@@ -41,7 +43,11 @@ const MANAGEMENT_PAGES = new Set(['/management.html', '/metrics']);
  *  ones it serves): 405 with Allow, in the error shape that path's clients read. */
 export function notFound(ex: Exchange, allow?: string[]): void {
   if (!allow) {
-    ex.json(404, { error: { message: `Unknown endpoint: ${ex.method} ${ex.url}`, type: 'invalid_request_error', code: 'not_found' } });
+    const message = `Unknown endpoint: ${ex.method} ${ex.url}`;
+    // Under the Anthropic and Google prefixes, their own 404 shape; elsewhere OpenAI's (its type for an unknown URL).
+    const fmt = formatForPath(ex.url);
+    if (fmt === 'claude' || fmt === 'gemini' || fmt === 'gemini-cli') return sendError(ex, fmt, 404, message, 'not_found');
+    ex.json(404, { error: { message, type: 'invalid_request_error', code: 'not_found' } });
     return;
   }
   const headers = { allow: allow.join(', ') };

@@ -7,6 +7,7 @@
 import { Piscina } from 'piscina';
 import { getCodec } from '../pipelines/index.js';
 import { jsonTooDeep, MAX_JSON_DEPTH } from '../pipelines/json-depth.js';
+import { pipedClientBody } from '../pipelines/piped-body.js';
 import type { FormatName, IRRequest } from '../pipelines/ir.js';
 import { applyPatch, sameFormatBody, type PatchSpec } from '../lib/providers/patches.js';
 
@@ -99,8 +100,10 @@ export default function run(task: PeekTask | PrepareTask): PeekResult | PrepareR
   try {
     const parsed = parse(raw) as Record<string, unknown>;
     if (task.passthrough) {
-      // As lib/routing/passthrough.ts pipedBody does for small bodies (assign is for decoding only).
-      const r = sameFormatBody(parsed, task.modelInUrl ? undefined : task.upstreamModel, task.patch);
+      // As lib/routing/passthrough.ts pipedBody (and the Claude surface's fold) does for small
+      // bodies: what the upstream would refuse goes first (assign is for decoding only).
+      const fixed = pipedClientBody(task.inbound, raw, parsed);
+      const r = sameFormatBody(fixed ?? parsed, task.modelInUrl ? undefined : task.upstreamModel, task.patch, fixed !== undefined);
       if (!r.body) return movable({ raw, unchanged: true, patchHeaders: r.headers }, [raw.buffer]);
       const out = encoder.encode(JSON.stringify(r.body));
       return movable({ raw, body: out, patchHeaders: r.headers }, [raw.buffer, out.buffer]);

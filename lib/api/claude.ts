@@ -25,7 +25,8 @@ export function messages(gw: GatewayContext): (ex: Exchange) => void {
  *  blocks Claude did not sign are left out (pipelines/formats/claude/
  *  passthrough.ts). Returned as an object: the credential's patch (Claude
  *  Code identity) still applies before it is serialised. Bodies large enough
- *  to be parsed in a worker are not seen here and go without either fix. */
+ *  to be parsed in a worker are not seen here: the worker applies the same
+ *  fixes (pipelines/piped-body.ts). */
 function claudePassthrough(body: Record<string, unknown>, target: Target): Record<string, unknown> | undefined {
   const folded = pipedClaudeBody(body);
   return folded ? { ...folded, model: target.upstreamModel } : undefined;

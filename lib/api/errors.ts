@@ -5,15 +5,20 @@ import type { Reply } from '../routing/types.js';
 import type { Exchange } from '../server/exchange.js';
 
 export function sendError(ex: Exchange, format: FormatName, status: number, message: string, code?: string, headers?: Record<string, string>): void {
-  const { status: s, body } = getCodec(format).encodeError({ status, message, code });
+  // A Retry-After also goes into the body where the format has a place for it (Gemini's RetryInfo, which Gemini CLI reads).
+  const retry = headers?.['retry-after'];
+  const retryAfterMs = retry !== undefined && /^\d{1,9}$/.test(retry) ? Number(retry) * 1000 : undefined;
+  const { status: s, body } = getCodec(format).encodeError({ status, message, code, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) });
   ex.json(s, body, headers);
 }
 
-/** An upstream's error answer, reshaped for the client (any upstream body is accepted). */
+/** An upstream's error answer, reshaped for the client (any upstream body is accepted).
+ *  A wait the upstream's body asked for (e.g. Google's RetryInfo) reaches every client as Retry-After. */
 export function sendUpstreamError(ex: Exchange, format: FormatName, status: number, upstreamBody: string, upstreamFormat: FormatName = format): void {
   const err = getCodec(upstreamFormat).decodeError(status, upstreamBody);
   const { status: s, body } = getCodec(format).encodeError(err);
-  ex.json(s, body);
+  const wait = err.retryAfterMs;
+  ex.json(s, body, s === 429 && wait !== undefined && wait > 0 ? { 'retry-after': String(Math.ceil(wait / 1000)) } : undefined);
 }
 
 /** What routing decided to answer (a Reply), written in the client's format. */

@@ -3,6 +3,7 @@
 // the choice between piping (same format) and translating (different formats).
 import { getCodec } from '../../pipelines/index.js';
 import { jsonTooDeep, MAX_JSON_DEPTH } from '../../pipelines/json-depth.js';
+import { pipedFixMayApply } from '../../pipelines/piped-body.js';
 import type { FormatName, IRRequest } from '../../pipelines/ir.js';
 import type { ProviderExecutor, UpstreamAction } from '../providers/executor.js';
 import { executorFor } from '../providers/index.js';
@@ -37,8 +38,9 @@ export interface InferenceSpec {
   /** Answer locally instead of going upstream (return true when it did). */
   local?(body: Record<string, unknown>, targets: Target[], ex: Exchange): boolean;
   /** Same format: a fresh object to send instead of the client's body (model
-   *  included); undefined = the client's body with the upstream model. Only
-   *  for bodies parsed on the main thread (offloaded ones are not rewritten). */
+   *  included); undefined = the client's body with the upstream model (and the
+   *  format's own piped fixes, pipelines/piped-body.ts). Only for bodies parsed
+   *  on the main thread: the worker gives offloaded ones the same fixes. */
   passthroughBody?(body: Record<string, unknown>, target: Target): Record<string, unknown> | undefined;
   /** The model lives in the URL (Gemini): a same-format body carries none to replace. */
   modelInUrl?: boolean;
@@ -100,13 +102,13 @@ export async function handleInference(gw: GatewayContext, ex: Exchange, spec: In
   // never parses what the gateway produced.
   const mainThreadBody = (target: Target, patch: PatchSpec | undefined): EncodedBody => {
     const rewritten = spec.passthroughBody?.(obj, target);
-    return pipedBody(raw, rewritten ?? obj, spec.modelInUrl ? undefined : target.upstreamModel, patch, rewritten !== undefined);
+    return pipedBody(raw, rewritten ?? obj, spec.modelInUrl ? undefined : target.upstreamModel, patch, rewritten !== undefined, spec.passthroughBody ? undefined : fmt);
   };
   const sameFormat = async (target: Target, upstreamStream: boolean, patch: PatchSpec | undefined): Promise<EncodedBody> => {
     const upstreamModel = spec.modelInUrl ? undefined : target.upstreamModel;
     if (!offloaded) return mainThreadBody(target, patch);
-    // The hot path: nothing to change, the client's bytes go unparsed.
-    if (!patch && (upstreamModel === undefined || obj['model'] === upstreamModel)) return { body: offloaded.buffer() };
+    // The hot path: nothing to change, the client's bytes go unparsed (a byte search rules out the piped fixes).
+    if (!patch && (upstreamModel === undefined || obj['model'] === upstreamModel) && !pipedFixMayApply(fmt, offloaded.buffer())) return { body: offloaded.buffer() };
     const r = await offloaded.prepare({ inbound: fmt, upstream: fmt, upstreamModel: target.upstreamModel, upstreamStream, passthrough: true, modelInUrl: spec.modelInUrl, patch });
     return { body: r.unchanged ? offloaded.buffer() : bodyOf(r), patchHeaders: r.patchHeaders };
   };

@@ -4,7 +4,7 @@ import type { Exchange } from '../server/exchange.js';
 import { sendError } from './errors.js';
 import { keyAllows } from '../access/client-keys.js';
 
-function isClaudeClient(ex: Exchange): boolean {
+export function isClaudeClient(ex: Exchange): boolean {
   return Boolean(ex.headers['anthropic-version']) || /claude-cli|claude-code|anthropic/i.test(ex.headers['user-agent'] ?? '');
 }
 

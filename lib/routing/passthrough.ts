@@ -8,6 +8,7 @@
 // whole (pipelines/stream-end.ts).
 import { createFramer, decodeStreamBody, foldEvents, getCodec } from '../../pipelines/index.js';
 import type { FormatName, IREvent, IRUsage } from '../../pipelines/ir.js';
+import { pipedClientBody } from '../../pipelines/piped-body.js';
 import { pipedStreamEnd, pipedStreamEnded, pipedStreamError, type StreamTail } from '../../pipelines/stream-end.js';
 import { sameFormatBody, type EncodedBody, type PatchSpec } from '../providers/patches.js';
 import type { ResponseShaper } from './attempt.js';
@@ -106,8 +107,11 @@ function usageFromStream(format: FormatName, head: Buffer, tail: Buffer, sse: bo
 /** The same-format upstream body on the main thread: the client's bytes when
  *  neither the model nor the executor's patch changes anything, else the
  *  client's object (never the gateway's own output) changed and serialised
- *  once. Offloaded bodies get the same from the worker (sameFormatBody). */
-export function pipedBody(raw: Buffer, client: Record<string, unknown>, model: string | undefined, patch: PatchSpec | undefined, rewritten = false): EncodedBody {
-  const r = sameFormatBody(client, model, patch, rewritten);
+ *  once. Offloaded bodies get the same from the worker (sameFormatBody).
+ *  `format`: rewrite what that format's upstream refuses (pipelines/piped-body.ts:
+ *  foreign thinking signatures, Claude's system messages) unless the caller did (`rewritten`). */
+export function pipedBody(raw: Buffer, client: Record<string, unknown>, model: string | undefined, patch: PatchSpec | undefined, rewritten = false, format?: FormatName): EncodedBody {
+  const fixed = format && !rewritten ? pipedClientBody(format, raw, client) : undefined;
+  const r = sameFormatBody(fixed ?? client, model, patch, rewritten || fixed !== undefined);
   return { body: r.body ? JSON.stringify(r.body) : raw, patchHeaders: r.headers };
 }

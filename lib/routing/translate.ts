@@ -30,13 +30,16 @@ export function translatedShaper(o: TranslateOptions): ResponseShaper {
     else if (ev.type === 'finish' && ev.usage) usage = ev.usage;
     o.onEvent?.(ev);
   };
-  const t = new StreamTranslator({ upstream, inbound, req: o.req, framing: o.framing, sse: o.sse, onEvent });
+  // Built on the first streamed chunk: a non-stream answer never needs it
+  // (its framer, decoder and encoder showed in the translated request profile).
+  let t: StreamTranslator | undefined;
+  const stream = () => (t ??= new StreamTranslator({ upstream, inbound, req: o.req, framing: o.framing, sse: o.sse, onEvent }));
   return {
     streamContentType: sse ? 'text/event-stream' : 'application/json',
     sse,
-    chunk: (data) => t.push(data),
-    end: () => t.end(),
-    streamError: (message) => t.error(502, message),
+    chunk: (data) => stream().push(data),
+    end: () => stream().end(),
+    streamError: (message) => stream().error(502, message),
     failed: () => failed,
     usage: () => usage,
     whole(status, body) {

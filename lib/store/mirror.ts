@@ -20,7 +20,7 @@ import { watch, type FSWatcher } from 'chokidar';
 import { atomicWriteFile } from '../config/writeback.js';
 import { log } from '../logging/logger.js';
 import { PendingJournal, contentHash, isTokenName, validTokenJson } from './content.js';
-import { AUTH_PREFIX, CONFIG_KEY, StoreError, reason, type StateStore } from './types.js';
+import { AUTH_PREFIX, CONFIG_KEY, reason, type StateStore } from './types.js';
 
 export interface MirrorOptions {
   /** The mirror folder (…/pgstore, …/objectstore, …/gitstore). */
@@ -357,7 +357,8 @@ export class Mirror {
         continue;
       }
       // The local file changed too and its event has not come yet: it goes up when it does.
-      if (local !== base) continue;
+      // (A config file deleted by hand is not such a change: the store's copy comes back.)
+      if (local !== base && !(key === CONFIG_KEY && local === undefined)) continue;
       if (this.localPath(key) === undefined) continue;
       if (text === undefined) {
         this.synced.delete(key);
@@ -409,4 +410,3 @@ export class Mirror {
   }
 }
 
-export { StoreError };

@@ -1093,7 +1093,7 @@ t.test('HTTP-level abuse: headers, methods, paths, framing, auth', async (t) => 
     { kind: 'path:dot-segments', label: '/v1/../v1/models', shape: 'openai', opts: { data: H('GET', '/v1/../v1/models') }, expect: [404] },
     { kind: 'path:double-slash', label: '//v1//chat/completions', shape: 'openai', opts: { data: H('POST', '//v1//chat/completions', [auth], chat) }, expect: [404] },
     { kind: 'path:encoded-slash', label: '/v1/chat%2Fcompletions', shape: 'openai', opts: { data: H('POST', '/v1/chat%2Fcompletions', [auth], chat) }, expect: [404] },
-    { kind: 'path:trailing-slash', label: '/v1/messages/', shape: 'openai', notFoundShape: 'openai', opts: { data: H('POST', '/v1/messages/', [xApiKey(KEY)], chat) } },
+    { kind: 'path:trailing-slash', label: '/v1/messages/', shape: 'claude', notFoundShape: 'claude', opts: { data: H('POST', '/v1/messages/', [xApiKey(KEY)], chat) } },
     { kind: 'path:fragment-and-query', label: '#frag and ?a=%ZZ&&=', shape: 'openai', opts: { data: H('GET', '/v1/models?a=%ZZ&&=&key=%&x#frag') }, expect: [200] },
     { kind: 'query:key-bad-escape', label: '?key=%ZZ', shape: 'openai', opts: { data: H('GET', '/v1/models?key=%ZZ%', []) }, expect: [401] },
     { kind: 'query:key-many', label: 'key twice', shape: 'gemini', opts: { data: H('POST', `/v1beta/models/gm-echo:generateContent?key=wrong&key=${KEY}`, [], JSON.stringify({ contents: [{ parts: [{ text: 'x' }] }] })) }, expect: [200, 401] },

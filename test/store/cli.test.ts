@@ -8,6 +8,8 @@ import path from 'node:path';
 import pg from 'pg';
 import t from 'tap';
 import { runCli } from '../helpers/cli-process.js';
+import { playBrowser } from '../auth/helpers.js';
+import { endpointsYaml, startMockOAuth } from '../mocks/oauth-server.js';
 import { storeFromEnv } from '../../lib/store/env.js';
 import { SEED_YAML, api, tmp } from './helpers.js';
 
@@ -111,4 +113,27 @@ t.test("CLIProxyAPI's variables and precedence: Postgres, then object storage, t
   t.same(storeFromEnv(gitOnly), { kind: 'git', url: 'https://git/r.git', username: 'u', token: 't', branch: 'state', localPath: '/g' });
   t.equal(storeFromEnv({}), undefined, 'nothing set: the local folder as before');
   t.same(storeFromEnv({ pgstore_dsn: 'postgres://lower/db' })?.kind, 'postgres', 'lower-case names work too, as in the reference');
+});
+
+t.test('a login with PGSTORE_* set: the token file goes to the mirror and into the store', async (t) => {
+  const schema = `cliproxy_store_login_${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
+  const db = new pg.Client({ connectionString: DSN });
+  await db.connect();
+  const oauth = await startMockOAuth({ flavour: 'claude' });
+  t.teardown(async () => {
+    await oauth.close();
+    await db.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+    await db.end();
+  });
+  const dir = tmp('pgstore-login-');
+  const seed = path.join(dir, 'seed.yaml');
+  writeFileSync(seed, `oauth-endpoints:\n${endpointsYaml('claude', oauth, 'http://127.0.0.1:9')}\n`);
+  const p = runCli(['-config', seed, '--claude-login', '--no-browser'], dir, { PGSTORE_DSN: DSN, PGSTORE_SCHEMA: schema, PGSTORE_LOCAL_PATH: dir });
+  const m = await p.waitFor(/Visit the following URL to continue authentication:\n(\S+)\n/);
+  t.equal((await playBrowser(m[1]!)).status, 200);
+  const out = await p.output;
+  t.equal(out.code, 0, out.stderr);
+  t.ok(existsSync(path.join(dir, 'pgstore', 'auths', 'claude-user@claude.test.json')), 'saved in the mirror');
+  const row = (await db.query(`SELECT content FROM "${schema}".auth_store WHERE id = 'claude-user@claude.test.json'`)).rows[0]?.content as Record<string, unknown> | undefined;
+  t.match(row, { type: 'claude', access_token: 'claude-at-1' }, 'and in auth_store before the command exits');
 });

@@ -89,4 +89,6 @@ export class TcpProxy {
   }
 }
 
-if (!process.env.LOG_LEVEL) log.level = 'error';
+// Quiet test output: the gateway resets the level on start unless LOG_LEVEL is set.
+process.env.LOG_LEVEL ??= 'error';
+log.level = process.env.LOG_LEVEL;
