@@ -78,6 +78,17 @@ export async function runScenario(t: Test, h: StoreHarness): Promise<void> {
     t.ok(readFileSync(b.store.configPath, 'utf8').includes('# seeded from a local file'), 'comments travel with the file');
   });
 
+  await t.test('PUT /config.yaml on A (the whole file) shows on B', async (t) => {
+    // The live auth-dir is the mirror, not what the file says: the auth-dir lock must not refuse the file.
+    const text = readFileSync(a.store.configPath, 'utf8').replace(/^request-retry:.*$/m, '') + '\nrequest-retry: 4\n';
+    const res = await fetch(`${a.url}/v0/management/config.yaml`, { method: 'PUT', headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/yaml' }, body: text });
+    t.equal(res.status, 200, await res.text());
+    t.ok(await eventually(async () => (await api(b, 'GET', '/request-retry')).json?.['request-retry'] === 4), 'B reloaded it');
+    const moved = text.replace(/^auth-dir:.*$/m, '') + '\nauth-dir: /tmp/elsewhere\n';
+    const refused = await fetch(`${a.url}/v0/management/config.yaml`, { method: 'PUT', headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/yaml' }, body: moved });
+    t.equal(refused.status, 422, 'moving auth-dir is still refused');
+  });
+
   await t.test('a token file uploaded on A serves on B; deleted on A it is gone on B', async (t) => {
     const name = `claude-${h.kind}@example.com.json`;
     const up = await api(a, 'POST', `/auth-files?name=${encodeURIComponent(name)}`, claudeToken(`${h.kind}@example.com`, 'tok-1'));

@@ -97,8 +97,11 @@ export function registerBasics(add: Register): void {
   add('PUT', '/config.yaml', async (c) => {
     const text = (await c.body()).toString('utf8');
     const live = c.m.config();
-    const r = await c.m.store.replace(text, (next) => {
-      const changed = LOCKED.filter((l) => !l.same(l.get(next), l.get(live))).map((l) => l.key);
+    // Compared with the file as it is on disk (the live config may differ
+    // from it where the gateway overrides a value: a store's mirror sets auth-dir).
+    const r = await c.m.store.replace(text, (next, onDisk) => {
+      const base = onDisk ?? live;
+      const changed = LOCKED.filter((l) => !l.same(l.get(next), l.get(base))).map((l) => l.key);
       return changed.length > 0 ? `${changed.join(', ')} cannot be changed through the management API; edit the config file by hand` : undefined;
     });
     if (r.ok) c.reply(200, { status: 'ok', ok: true, changed: ['config'] });
