@@ -53,7 +53,10 @@ export function notFound(ex: Exchange, allow?: string[]): void {
   const headers = { allow: allow.join(', ') };
   // A plain OPTIONS (a browser's preflight was answered or refused by the gate already) learns the methods.
   if (ex.method === 'OPTIONS') return ex.send(204, '', headers);
-  const message = `Method ${ex.method} is not allowed on ${ex.url}; it accepts ${allow.join(', ')}`;
+  // Exchange.method is upper-cased: one the path serves came in another case (methods are case-sensitive).
+  const message = allow.includes(ex.method)
+    ? `Method names are case-sensitive: ${ex.url} accepts ${allow.join(', ')}`
+    : `Method ${ex.method} is not allowed on ${ex.url}; it accepts ${allow.join(', ')}`;
   if (MANAGEMENT_PAGES.has(ex.url)) ex.json(405, { error: message }, { ...headers, 'cache-control': 'no-store' });
   else sendError(ex, formatForPath(ex.url), 405, message, 'method_not_allowed', headers);
 }

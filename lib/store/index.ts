@@ -81,7 +81,15 @@ export function attachStore(gw: Gateway, mirror: Mirror): () => void {
     mirror.problem() === undefined ? 1 : 0,
   );
   gw.management.metrics.gauge('cliproxy_store_pending_writes', 'Local changes waiting to be written to the durable store', () => mirror.status().pending_writes);
-  return detach;
+  // /readyz follows the store, as it follows Redis: an instance that cannot
+  // reach it serves from its mirror, but a balancer should prefer one that can.
+  // Load balancers that would rather keep every instance in during a shared
+  // store outage probe /healthz instead.
+  const unready = gw.readiness.add({ name: 'store', problem: () => mirror.problem() });
+  return () => {
+    unready();
+    detach();
+  };
 }
 
 export interface StoreGateway extends Gateway {

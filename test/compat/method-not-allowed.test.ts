@@ -106,3 +106,27 @@ t.test('management: 405 in its JSON shape, only after the key check', async (t) 
   t.equal(page.allow, 'GET');
   t.match(page.body, { error: /POST .*\/management\.html/ });
 });
+
+t.test('a method in the wrong case, an unknown one, TRACE: 405 too', async (t) => {
+  const { rawRequest } = await import('../helpers/raw-http.js');
+  const headers = { authorization: 'Bearer client-key', 'content-type': 'application/json' };
+  // Node's HTTP client upper-cases methods: a lower-case one goes over a plain socket.
+  const { connect } = await import('node:net');
+  const u = new URL(gw.url);
+  const answer = await new Promise<string>((resolve, reject) => {
+    const sock = connect(Number(u.port), u.hostname, () => sock.end(`post /v1/messages HTTP/1.1\r\nHost: ${u.host}\r\nAuthorization: Bearer client-key\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}`));
+    const parts: Buffer[] = [];
+    sock.on('data', (c: Buffer) => parts.push(c));
+    sock.on('close', () => resolve(Buffer.concat(parts).toString('utf8')));
+    sock.on('error', reject);
+    sock.setTimeout(10_000, () => sock.destroy(new Error('no answer within 10 s')));
+  });
+  t.match(answer, /^HTTP\/1\.1 405 /, 'post (lower case)');
+  t.match(JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4)), { type: 'error', error: { message: 'Method names are case-sensitive: /v1/messages accepts POST' } });
+  const foo = await rawRequest(gw.url, { method: 'FOO', path: '/v1/chat/completions', headers, body: '{}' });
+  t.equal(foo.status, 405, 'FOO');
+  t.match(JSON.parse(foo.body), { error: { message: 'Method FOO is not allowed on /v1/chat/completions; it accepts POST' } });
+  const trace = await rawRequest(gw.url, { method: 'TRACE', path: '/', headers: { authorization: 'Bearer client-key', cookie: 'secret-cookie' } });
+  t.equal(trace.status, 405, 'TRACE');
+  t.notMatch(trace.body, /client-key|secret-cookie/, 'TRACE echoes nothing it was sent');
+});

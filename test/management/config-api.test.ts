@@ -169,7 +169,7 @@ t.test('bodies over 10 MiB are refused with 413 before anything is parsed', asyn
   t.equal(live().requestRetry, 7);
 });
 
-t.test('unknown management paths and methods are 404', async (t) => {
+t.test('unknown management paths are 404, known ones with another method 405', async (t) => {
   t.equal((await gw.api('GET', '/no-such-thing')).status, 404);
-  t.equal((await gw.api('POST', '/debug', { value: true })).status, 404);
+  t.equal((await gw.api('POST', '/debug', { value: true })).status, 405);
 });

@@ -52,7 +52,7 @@ t.test('refused requests write no request log', async (t) => {
   t.equal(await chat(gw, { model: 'gpt-mock', messages: [{ role: 'user', content: 'y'.repeat(100_000) }] }), 413, 'too large');
   t.equal((await fetch(`${gw.url}/`)).status, 200, 'a local answer');
   t.equal((await fetch(`${gw.url}/v1/nothing-here`, { method: 'POST' })).status, 404, 'unknown path');
-  t.equal((await fetch(`${gw.url}/v1/chat/completions`, { method: 'DELETE' })).status, 404, 'wrong method');
+  t.equal((await fetch(`${gw.url}/v1/chat/completions`, { method: 'DELETE' })).status, 405, 'wrong method');
   await settle();
   t.equal(files().length, 0, 'no file for any of them');
 
