@@ -10,7 +10,14 @@ type Json = Record<string, unknown>;
 /** Array indexes beyond this are refused (a config typo must not allocate a huge array). */
 export const MAX_PATH_INDEX = 1024;
 
-/** The segments of a path, or undefined when it is unusable (empty segment). */
+/**
+ * A key no path may name: assigning it replaces an object's prototype instead
+ * of setting a field (the value would vanish from the body, and the object
+ * would inherit whatever the rule wrote).
+ */
+export const FORBIDDEN_PATH_KEY = '__proto__';
+
+/** The segments of a path, or undefined when it is unusable (an empty segment, `__proto__`). */
 export function parseJsonPath(path: string): string[] | undefined {
   const out: string[] = [];
   let cur = '';
@@ -24,7 +31,7 @@ export function parseJsonPath(path: string): string[] | undefined {
     } else cur += c;
   }
   out.push(cur);
-  return out.some((s) => s === '') ? undefined : out;
+  return out.some((s) => s === '' || s === FORBIDDEN_PATH_KEY) ? undefined : out;
 }
 
 function isIndex(seg: string): boolean {

@@ -107,13 +107,15 @@ export class RefreshLock implements TokenRefreshLock {
   }
 
   private remoteFailure(message: string): void {
+    // Redis messages are input: a huge one is not parsed, `null` or a number is not ours.
+    if (message.length > 16 * 1024) return;
     let w: { o?: unknown; name?: unknown; from?: unknown };
     try {
       w = JSON.parse(message) as typeof w;
     } catch {
       return;
     }
-    if (w.o === this.link.origin || typeof w.name !== 'string' || typeof w.from !== 'string' || w.name.length > 1024) return;
+    if (w === null || typeof w !== 'object' || w.o === this.link.origin || typeof w.name !== 'string' || typeof w.from !== 'string' || w.name.length > 1024) return;
     const { name, from } = w as { name: string; from: string };
     for (const l of this.failureListeners) l(name, (current) => digest(current) === from);
   }

@@ -17,6 +17,8 @@ const HASH = 'cooldowns';
 const PRUNE_EVERY_MS = 60_000;
 /** Longest credential id or model name accepted from the wire. */
 const MAX_NAME = 1024;
+/** Longest channel message parsed (two names, a time and a capped reason fit many times over). */
+const MAX_MESSAGE = 16 * 1024;
 
 interface Wire {
   /** Sending instance. */
@@ -156,9 +158,19 @@ export class SharedCooldowns {
 
 const okName = (v: unknown): v is string => typeof v === 'string' && v.length > 0 && v.length <= MAX_NAME;
 const okTime = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+/**
+ * The furthest deadline taken from Redis. Its messages are input like any
+ * other: an `until` of 1e300 would cool a credential for ever and make every
+ * 429 answer for its model throw (no Date that far). No cooldown or
+ * suspension the gateway sets comes near a month.
+ */
+export const MAX_SHARED_AHEAD_MS = 31 * 24 * 3600_000;
+const bounded = (until: number): number => Math.min(until, Date.now() + MAX_SHARED_AHEAD_MS);
 
 /** A message from the channel, or undefined when it is not one of ours. */
 export function parseWire(message: string): Wire | undefined {
+  // Ours are a few hundred bytes; a huge one is not parsed at all.
+  if (message.length > MAX_MESSAGE) return undefined;
   let w: { o?: unknown; c?: Record<string, unknown> };
   try {
     w = JSON.parse(message) as typeof w;
@@ -169,10 +181,10 @@ export function parseWire(message: string): Wire | undefined {
   if (typeof w?.o !== 'string' || !c || typeof c !== 'object') return undefined;
   switch (c['kind']) {
     case 'cool':
-      return okName(c['credId']) && okName(c['model']) && okTime(c['until']) ? { o: w.o, c: { kind: 'cool', credId: c['credId'], model: c['model'], until: c['until'] } } : undefined;
+      return okName(c['credId']) && okName(c['model']) && okTime(c['until']) ? { o: w.o, c: { kind: 'cool', credId: c['credId'], model: c['model'], until: bounded(c['until']) } } : undefined;
     case 'suspend':
       return okName(c['credId']) && okName(c['model']) && okTime(c['until'])
-        ? { o: w.o, c: { kind: 'suspend', credId: c['credId'], model: c['model'], until: c['until'], reason: typeof c['reason'] === 'string' ? c['reason'].slice(0, 300) : '' } }
+        ? { o: w.o, c: { kind: 'suspend', credId: c['credId'], model: c['model'], until: bounded(c['until']), reason: typeof c['reason'] === 'string' ? c['reason'].slice(0, 300) : '' } }
         : undefined;
     case 'resume':
       return okName(c['credId']) ? { o: w.o, c: { kind: 'resume', credId: c['credId'] } } : undefined;
@@ -189,8 +201,8 @@ function parseEntry(f: string, v: string): (CooldownChange & { until: number }) 
     const [kind, credId, model] = JSON.parse(f) as unknown[];
     const val = JSON.parse(v) as { until?: unknown; reason?: unknown };
     if (!okName(credId) || !okName(model) || !okTime(val.until)) return undefined;
-    if (kind === 'cool') return { kind, credId, model, until: val.until };
-    if (kind === 'suspend') return { kind, credId, model, until: val.until, reason: typeof val.reason === 'string' ? val.reason : '' };
+    if (kind === 'cool') return { kind, credId, model, until: bounded(val.until) };
+    if (kind === 'suspend') return { kind, credId, model, until: bounded(val.until), reason: typeof val.reason === 'string' ? val.reason.slice(0, 300) : '' };
   } catch {
     // not ours
   }

@@ -6,7 +6,7 @@
 // values) with the attempt's patch, so the worker applies it the same way
 // (pipelines/payload-apply.ts).
 import type { FormatName } from '../../pipelines/ir.js';
-import { parseJsonPath } from '../../pipelines/json-path.js';
+import { FORBIDDEN_PATH_KEY, parseJsonPath } from '../../pipelines/json-path.js';
 import type { PayloadOps, PayloadParam } from '../../pipelines/payload-apply.js';
 import type { PayloadConfig, PayloadRule } from '../config/types.js';
 import { modelGlob, patternProblem, type ModelMatcher } from './model-syntax.js';
@@ -103,6 +103,7 @@ export function payloadProblem(value: unknown): string | undefined {
       }
       if (Object.keys(rule.params).length === 0) return `${at}: "params" must set at least one JSON path`;
       for (const path of Object.keys(rule.params)) {
+        if (path.split('.').includes(FORBIDDEN_PATH_KEY)) return `${at}.params: ${JSON.stringify(path)} names ${FORBIDDEN_PATH_KEY}, which no JSON path may set`;
         if (!parseJsonPath(path.trim())) return `${at}.params: ${JSON.stringify(path)} is not a JSON path (dotted names such as generationConfig.thinkingConfig.thinkingBudget or tools.0.name)`;
       }
     }

@@ -117,6 +117,17 @@ function copyDetail(d: RequestDetail): RequestDetail {
   return { ...d, tokens: { ...d.tokens } };
 }
 
+/**
+ * `o[key]` as an own property, made by `make` when absent. API and model names
+ * come from imports and stored rows: with `o[key] ??=` a name such as
+ * "__proto__" would reach Object.prototype (polluting every object in the
+ * process) instead of a field of the snapshot.
+ */
+function ownSlot<T>(o: Record<string, T>, key: string, make: () => T): T {
+  if (!Object.prototype.hasOwnProperty.call(o, key)) Object.defineProperty(o, key, { value: make(), enumerable: true, writable: true, configurable: true });
+  return o[key]!;
+}
+
 /** One snapshot of several counters and detail sets added together (details oldest first per part). */
 export function composeSnapshot(counts: readonly Counts[], details: readonly DetailRings[]): UsageSnapshot {
   const total = new Counts();
@@ -125,13 +136,11 @@ export function composeSnapshot(counts: readonly Counts[], details: readonly Det
   let requests = 0;
   let failures = 0;
   let tokens = 0;
-  const modelOf = (api: string, model: string): ModelSnapshot => {
-    const a = (apis[api] ??= { total_requests: 0, total_tokens: 0, models: {} });
-    return (a.models[model] ??= { total_requests: 0, total_tokens: 0, details: [] });
-  };
+  const apiOf = (api: string): ApiSnapshot => ownSlot(apis, api, () => ({ total_requests: 0, total_tokens: 0, models: {} }));
+  const modelOf = (api: string, model: string): ModelSnapshot => ownSlot(apiOf(api).models, model, () => ({ total_requests: 0, total_tokens: 0, details: [] }));
   for (const [k, c] of total.models) {
     const [api, model] = splitPair(k);
-    const a = (apis[api] ??= { total_requests: 0, total_tokens: 0, models: {} });
+    const a = apiOf(api);
     a.total_requests += c.requests;
     a.total_tokens += c.tokens;
     const m = modelOf(api, model);
