@@ -15,9 +15,10 @@
 # patched copy of the binary that loads on 2.36; this image makes that copy at
 # build time (as root, into node_modules/.cache/cliproxy-ts) so the non-root
 # runtime user never needs to write under node_modules, and the build fails
-# if the native server does not load. The patch rebinds to x86-64's base libc
-# version: on arm64 the 20.56 binary does not load on glibc 2.36 yet, and the
-# image runs the 20.30 native build (the gateway warns at start).
+# if the native server does not load. The patch rebinds to the architecture's
+# base libc version (x86-64 and aarch64 alike; only x86-64 was run here), so
+# the check insists on the 20.56 build on x64 only: elsewhere the 20.30 native
+# build is accepted (the gateway warns at start).
 ARG NODE_IMAGE=node:20-bookworm-slim
 
 # ---- build: every dependency (TypeScript), compile to dist/ ----

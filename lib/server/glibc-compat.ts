@@ -3,7 +3,7 @@
 // strtol and strtoul, which differ from the classic ones only in accepting a
 // 0b prefix. We point those imports at the classic functions (the C23 name
 // ends with the classic one, so only the string offset moves), bind them to
-// the GLIBC_2.2.5 version, and mark the GLIBC_2.38 requirement weak so the
+// the architecture's base version (GLIBC_2.2.5 on x86-64, GLIBC_2.17 on aarch64), and mark the GLIBC_2.38 requirement weak so the
 // loader does not refuse the file. The patched copy is written beside the
 // other caches; the original package stays untouched.
 import { createHash } from 'node:crypto';
@@ -60,7 +60,8 @@ export function patchC23Imports(b: Buffer): number {
     for (let i = 0; i < cnt; i++) {
       const name = str(b.readUInt32LE(a + 8));
       if (file === 'libc.so.6' && name === 'GLIBC_2.38') weakPos = a;
-      if (file === 'libc.so.6' && name === 'GLIBC_2.2.5') baseIndex = b.readUInt16LE(a + 6);
+      // The first libc version of the architecture: x86-64's 2.2.5, aarch64's 2.17.
+      if (file === 'libc.so.6' && (name === 'GLIBC_2.2.5' || name === 'GLIBC_2.17') && baseIndex < 0) baseIndex = b.readUInt16LE(a + 6);
       const next = b.readUInt32LE(a + 12);
       if (!next) break;
       a += next;
@@ -70,7 +71,7 @@ export function patchC23Imports(b: Buffer): number {
     o += next;
   }
   if (weakPos < 0) return 0; // nothing needs 2.38
-  if (baseIndex < 0) throw new Error('no GLIBC_2.2.5 version entry to rebind to');
+  if (baseIndex < 0) throw new Error('no GLIBC_2.2.5 (x86-64) or GLIBC_2.17 (aarch64) version entry to rebind to');
   b.writeUInt16LE(b.readUInt16LE(weakPos + 4) | VER_FLG_WEAK, weakPos + 4);
 
   let moved = 0;

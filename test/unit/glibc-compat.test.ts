@@ -21,3 +21,11 @@ t.test('the three C23 imports move to their classic names; nothing else changes'
 t.test('refuses files that are not ELF64', async (t) => {
   t.throws(() => patchC23Imports(Buffer.from('not an elf file at all, just text')), /ELF64/);
 });
+
+t.test('aarch64: the C23 imports rebind to its base version, GLIBC_2.17', async (t) => {
+  const original = readFileSync(path.join(dir, 'uws_linux_arm64_115.node'));
+  const patched = Buffer.from(original);
+  // aarch64's build imports two of the three (no sscanf); before, this threw for want of GLIBC_2.2.5.
+  t.equal(patchC23Imports(patched), 2);
+  t.equal(patchC23Imports(Buffer.from(patched)), 0, 'patching twice finds nothing left to move');
+});
