@@ -12,6 +12,7 @@ import { closeDispatchers } from './providers/upstream.js';
 import { closeOffload } from './routing/offload.js';
 import { RelayHub } from './relay/hub.js';
 import { browserGate } from './api/browser-gate.js';
+import { clientAddress } from './access/client-address.js';
 import { notFound, routes } from './routes.js';
 import type { Credential } from './routing/credentials.js';
 import { createRoutingServices } from './routing/services.js';
@@ -153,7 +154,9 @@ export async function startGateway(opts: GatewayOptions = {}): Promise<Gateway> 
   const drain = new Drain(() => runningResponsesTurns(gw));
   const health = healthRoutes({ readiness, listening: () => listenSocket !== undefined, draining: () => drain.draining });
   const gate = drainGate(() => drain.draining, browserGate(gw, host));
-  const app = createApp([...health, ...routes(gw, management)], notFound, [relay.route()], gate, drain.live);
+  // Behind a load balancer listed in trusted-proxies, the client is the one it forwards (lib/access/client-address.ts).
+  const clientOf = (peer: string, headers: Record<string, string>) => clientAddress(peer, headers, current.config.trustedProxies);
+  const app = createApp([...health, ...routes(gw, management)], notFound, [relay.route()], gate, drain.live, clientOf);
   const { socket, port } = await listen(app, host, opts.port ?? config.port).catch(async (err: unknown) => {
     await auth.close();
     await cluster?.close();

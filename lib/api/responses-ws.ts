@@ -26,6 +26,7 @@ import { uws } from '../server/uws.js';
 import { prewarmFrames, TurnState, type Turn, wsError } from './responses-ws-turn.js';
 import { syntheticExchange, type SyntheticExchange } from './ws-exchange.js';
 import { AddressCounts } from '../relay/admission.js';
+import { clientAddress } from '../access/client-address.js';
 
 interface SocketData {
   id: string;
@@ -114,7 +115,8 @@ function upgrade(gw: GatewayContext, res: HttpResponse, req: HttpRequest, contex
   }
   const access = rt.keys.check({ headers, queryKey: new URLSearchParams(query).get('key') ?? undefined });
   if (!access.ok) return refuse(res, '401 Unauthorized', 'authentication_error', access.message);
-  const remote = textDecoder.decode(res.getRemoteAddressAsText());
+  // Behind a trusted load balancer, the cap counts each forwarded client, not the balancer.
+  const remote = clientAddress(textDecoder.decode(res.getRemoteAddressAsText()), headers, rt.config.trustedProxies).address;
   const open = openPerAddress.get(remote);
   if (open >= MAX_RESPONSES_SOCKETS_PER_ADDRESS) {
     return refuse(res, '429 Too Many Requests', 'rate_limit_error', `this address already holds ${open} Responses WebSocket connections`);

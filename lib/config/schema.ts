@@ -3,6 +3,7 @@
 import type { Field, Schema } from './validate.js';
 import { redisPrefixProblem, redisUrlProblem } from '../cluster/config.js';
 import { apiKeysProblem, MAX_KEY_RPM } from '../access/key-config.js';
+import { trustedProxiesProblem } from '../access/client-address.js';
 import { payloadProblem } from '../routing/payload-rules.js';
 import { channelExcludedProblem, channelRulesProblem, aliasRulesProblem, excludedProblem, modelListProblem, OAUTH_CHANNELS } from '../routing/model-aliases.js';
 
@@ -187,6 +188,9 @@ export const configSchema: Schema = obj(
     // Addition: browser origins allowed to call the gateway (exact, e.g. "https://app.example.com").
     // Requests carrying any other Origin are refused; empty = no browser origin at all.
     'allowed-origins': { key: 'allowedOrigins', schema: strList, default: [] },
+    // Addition: load balancers (IPs, CIDRs) whose X-Forwarded-For / X-Real-IP name the client.
+    // Empty = nobody: the socket peer is the client and those headers are ignored.
+    'trusted-proxies': { key: 'trustedProxies', schema: strList, default: [], check: trustedProxiesProblem },
     // Additions: the request-log folder is capped; the oldest files go first.
     'request-log-max-files': { key: 'requestLogMaxFiles', schema: { kind: 'int', min: 1, max: 1_000_000 }, default: 1000 },
     'request-log-max-size': { key: 'requestLogMaxSize', schema: { kind: 'size' }, default: 512 * 1024 * 1024 },

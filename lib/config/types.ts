@@ -131,6 +131,8 @@ export interface Config {
   shutdownTimeoutSeconds: number;
   metrics: MetricsAccess;
   allowedOrigins: string[];
+  /** Load balancers (IPs, CIDRs) whose X-Forwarded-For / X-Real-IP name the client; empty = the socket peer is the client. */
+  trustedProxies: string[];
   requestLogMaxFiles: number;
   requestLogMaxSize: number;
   forceGpt5Codex: boolean;

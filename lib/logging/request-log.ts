@@ -105,6 +105,8 @@ export class RequestLogEntry implements UpstreamLog {
   private headers?: Record<string, string>;
   private readonly response = new Section();
   private written = false;
+  /** Read now: an aborted exchange can no longer tell its socket's address. */
+  private readonly client: string;
 
   constructor(
     private readonly ex: Exchange,
@@ -113,6 +115,7 @@ export class RequestLogEntry implements UpstreamLog {
     private readonly limits: RequestLogLimits,
   ) {
     this.body.add(requestBody);
+    this.client = ex.client.address;
     ex.tap({
       response: (status, headers, chunk, done) => {
         this.status ??= status;
@@ -152,6 +155,7 @@ export class RequestLogEntry implements UpstreamLog {
       '=== REQUEST INFO ===',
       `URL: ${maskUrl(ex.query ? `${ex.url}?${ex.query}` : ex.url)}`,
       `Method: ${ex.method}`,
+      `Client: ${this.client}`,
       `Timestamp: ${this.started.toISOString()}`,
       '',
       '=== HEADERS ===',

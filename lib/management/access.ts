@@ -2,9 +2,11 @@
 // X-Management-Key) and is checked against the bcrypt hash in the config;
 // MANAGEMENT_PASSWORD is a second accepted key. Non-loopback clients need
 // allow-remote (always: the env password does not lift it), and a remote IP
-// that fails 5 times in a row is banned for 30 minutes. Loopback is decided
-// from the socket address only: forwarded headers are client-controlled and
-// never trusted here.
+// that fails 5 times in a row is banned for 30 minutes. `ip` and `local` come
+// from the exchange's client (lib/access/client-address.ts): the socket peer,
+// unless that peer is listed in trusted-proxies; then the client it forwards
+// has its own ban, and is local only if every hop is on this host. Forwarded
+// headers from anyone else are client-controlled and never read.
 //
 // The decision is split so nothing expensive happens for a client that is
 // refused anyway: gate() runs every cheap check synchronously (before the

@@ -34,8 +34,9 @@ export interface ManagementOptions {
   /** Process metrics (CPU, memory, event loop) on /metrics; default true. */
   defaultMetrics?: boolean;
   /**
-   * Tests: who the client is. Default: the socket address, local when it is
-   * loopback. Lets a test on 127.0.0.1 play a remote client.
+   * Tests: who the client is. Default: the exchange's client (the socket
+   * address, or the client a trusted proxy forwarded; lib/access/client-address.ts).
+   * Lets a test on 127.0.0.1 play a remote client.
    */
   peer?: (ex: Exchange) => { ip: string; local: boolean };
   /** Usage statistics file (default: usage-statistics.json in WRITABLE_PATH or next to the config file; null = memory only). Ignored when PGSTORE_DSN is set. */
@@ -84,7 +85,8 @@ export class Management implements RequestObserver {
 
   /** The client of `ex` as the access rules see it. */
   client(ex: Exchange): AccessRequest {
-    const p = this.opts.peer?.(ex) ?? { ip: ex.remoteAddress, local: ex.isLoopback() };
+    // The client behind trusted proxies: each forwarded client has its own ban, and is remote unless on this host.
+    const p = this.opts.peer?.(ex) ?? { ip: ex.client.address, local: ex.client.local };
     return { ip: p.ip, local: p.local, headers: ex.headers };
   }
 

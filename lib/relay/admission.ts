@@ -4,11 +4,14 @@
 //   happens to open (or a DNS-rebinding page) must not become a credential;
 //   only origins listed in `allowed-origins` get in (the AI Studio app's page).
 // - per-address cap: one host cannot crowd out every other app's slot or
-//   grow the hub without bound;
+//   grow the hub without bound; behind a load balancer listed in
+//   trusted-proxies the address is the client it forwards, so the cap counts
+//   each client and not the balancer;
 // - keys are checked by the hub (relayNeedsKey).
 import type { HttpResponse } from 'uWebSockets.js';
 import type { Config } from '../config/types.js';
 import { log } from '../logging/logger.js';
+import { clientAddress } from '../access/client-address.js';
 
 export interface Refusal {
   status: string;
@@ -24,6 +27,11 @@ export function originRefusal(origin: string | undefined, cfg: Pick<Config, 'all
     message: `Origin "${origin.slice(0, 100)}" may not connect to the AI Studio relay: add it to allowed-origins if that page is your AI Studio app`,
     type: 'permission_error',
   };
+}
+
+/** The address an upgrade counts against: the socket peer, or the client a trusted proxy forwards. */
+export function clientOfUpgrade(peer: string, headers: Record<string, string>, cfg: Pick<Config, 'trustedProxies'>): string {
+  return clientAddress(peer, headers, cfg.trustedProxies).address;
 }
 
 export function capRefusal(open: number, cfg: Pick<Config, 'relayMaxConnectionsPerIp'>): Refusal | undefined {

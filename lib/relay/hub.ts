@@ -18,7 +18,7 @@ import type { GatewayContext } from '../runtime.js';
 import type { WsRoute } from '../server/app.js';
 import type { Exchange } from '../server/exchange.js';
 import { uws } from '../server/uws.js';
-import { AddressCounts, capRefusal, originRefusal, RefusalLog, writeRefusal, type Refusal } from './admission.js';
+import { AddressCounts, capRefusal, clientOfUpgrade, originRefusal, RefusalLog, writeRefusal, type Refusal } from './admission.js';
 import { HIGH_WATER, RelaySession, type RelaySocket } from './session.js';
 import { registerSession, unregisterSession } from './transport.js';
 
@@ -116,10 +116,14 @@ export class RelayHub {
     warnIfOpen(cfg);
     this.warnIfRestartNeeded(cfg);
     const keys = relayNeedsKey(cfg) ? new Set(cfg.apiKeys.filter(Boolean)) : undefined;
+    const limited = keys ? modelLimitedKeys(cfg) : undefined;
     for (const c of [...this.connections.values()]) {
       if (keys && (!c.key || !keys.has(c.key))) {
         log.info({ relay: c.credential.label }, 'AI Studio relay closed: the relay now requires a valid client key');
         c.ws.end(1008, 'authentication required');
+      } else if (c.key && limited?.has(c.key)) {
+        log.info({ relay: c.credential.label }, 'AI Studio relay closed: its key is now limited to some models');
+        c.ws.end(1008, 'key limited to some models');
       } else if (originRefusal(c.origin, cfg)) {
         log.info({ relay: c.credential.label, origin: c.origin }, 'AI Studio relay closed: its origin is no longer in allowed-origins');
         c.ws.end(1008, 'origin not allowed');
@@ -138,7 +142,7 @@ export class RelayHub {
       headers[k] = v;
     });
     const query = new URLSearchParams(req.getQuery() ?? '');
-    const remote = textDecoder.decode(res.getRemoteAddressAsText());
+    const remote = clientOfUpgrade(textDecoder.decode(res.getRemoteAddressAsText()), headers, this.gw.runtime().config);
     if (this.closing) return writeRefusal(res, { status: '503 Service Unavailable', message: 'gateway shutting down', type: 'server_error' });
     const rt = this.gw.runtime();
     // A valid key is remembered even when not required, so requiring keys later keeps this app.
@@ -235,7 +239,17 @@ function keyRefusal(cfg: Config, keysExist: boolean, access: AccessResult): Refu
   const status = '401 Unauthorized';
   const type = 'authentication_error';
   if (!keysExist) return { status, type, message: 'ws-auth is on but the gateway has no api-keys configured' };
-  return access.ok ? undefined : { status, type, message: access.message };
+  if (!access.ok) return { status, type, message: access.message };
+  // A connected app reads the prompts of every client routed to it: a key held to some models must not get that.
+  if (access.rules && access.rules.models.length > 0) return { status: '403 Forbidden', type: 'permission_error', message: MODEL_LIMITED };
+  return undefined;
+}
+
+const MODEL_LIMITED = 'this API key is limited to some models; the AI Studio relay needs a key without a "models" list (a relay app reads the prompts routed to it)';
+
+/** Keys whose api-keys entry lists models (they may not hold a relay socket). */
+function modelLimitedKeys(cfg: Config): Set<string> {
+  return new Set((cfg.apiKeySettings ?? []).filter((s) => s.models.length > 0).map((s) => s.key));
 }
 
 /** Said at start and on every reload while it holds: this setting hands prompts to whoever connects. */

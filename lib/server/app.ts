@@ -1,7 +1,7 @@
 // The uWebSockets.js application: a route table of Exchange handlers.
 import type { WebSocketBehavior } from 'uWebSockets.js';
 import { log } from '../logging/logger.js';
-import { Exchange } from './exchange.js';
+import { Exchange, type ClientResolver } from './exchange.js';
 import { uws, type HttpRequest, type HttpResponse, type TemplatedApp, type us_listen_socket } from './uws.js';
 
 export type Method = 'get' | 'post' | 'put' | 'patch' | 'del' | 'head' | 'options' | 'any';
@@ -18,9 +18,9 @@ export interface Route {
 /** Runs before every route; returns true when it answered the request itself. */
 export type Gate = (ex: Exchange) => boolean;
 
-function wrap(handler: (ex: Exchange) => void, gate?: Gate, live?: Set<Exchange>) {
+function wrap(handler: (ex: Exchange) => void, gate?: Gate, live?: Set<Exchange>, clientOf?: ClientResolver) {
   return (res: HttpResponse, req: HttpRequest) => {
-    const ex = new Exchange(res, req, live);
+    const ex = new Exchange(res, req, live, clientOf);
     // Two Content-Length values that differ (request smuggling): uWS frames the body by the first and
     // runs the bytes after it as the next request, where a proxy in front may have used the other one.
     // Only cutting the connection stops that (an answer would still be followed by the smuggled request).
@@ -51,20 +51,21 @@ export interface WsRoute {
 /** `live`: filled with the exchanges in flight (the shutdown drain waits on it). */
 /** `live`: filled with the exchanges in flight (the shutdown drain waits on it).
  *  `notFound` also answers a known path asked with a method it does not serve:
- *  then it gets the path's methods (`allow`, for a 405 and its Allow header). */
-export function createApp(routes: Route[], notFound: (ex: Exchange, allow?: string[]) => void, wsRoutes: WsRoute[] = [], gate?: Gate, live?: Set<Exchange>): TemplatedApp {
+ *  then it gets the path's methods (`allow`, for a 405 and its Allow header).
+ *  `clientOf`: who each exchange's client is (trusted proxies); absent: the socket peer. */
+export function createApp(routes: Route[], notFound: (ex: Exchange, allow?: string[]) => void, wsRoutes: WsRoute[] = [], gate?: Gate, live?: Set<Exchange>, clientOf?: ClientResolver): TemplatedApp {
   const app = uws.App();
   for (const w of wsRoutes) {
     app.ws(w.path, w.behavior);
-    if (w.plain) app.get(w.path, wrap(w.plain, gate, live));
+    if (w.plain) app.get(w.path, wrap(w.plain, gate, live, clientOf));
   }
   for (const r of routes) {
     if (r.upgrade) app.ws(r.path, r.upgrade);
-    app[r.method](r.path, wrap(r.handler, gate, live));
+    app[r.method](r.path, wrap(r.handler, gate, live, clientOf));
   }
   // uWS prefers a route's own method to `any` on the same pattern, so these see only the other methods.
-  for (const [path, allow] of methodsByPath(routes, wsRoutes)) app.any(path, wrap((ex) => notFound(ex, allow), gate, live));
-  app.any('/*', wrap(notFound, gate, live));
+  for (const [path, allow] of methodsByPath(routes, wsRoutes)) app.any(path, wrap((ex) => notFound(ex, allow), gate, live, clientOf));
+  app.any('/*', wrap(notFound, gate, live, clientOf));
   return app;
 }
 

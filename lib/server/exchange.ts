@@ -2,6 +2,10 @@
 // when the route handler returns, so everything needed later is copied here;
 // its HttpResponse dies on abort, so every write checks the state first.
 import type { HttpRequest, HttpResponse } from './uws.js';
+import type { ClientAddress } from '../access/client-address.js';
+
+/** Who the client is, from the socket peer and the headers (trusted proxies: lib/access/client-address.ts). */
+export type ClientResolver = (peer: string, headers: Record<string, string>) => ClientAddress;
 
 /**
  * Where an exchange is in its life. Only this module moves it on:
@@ -33,6 +37,7 @@ export class Exchange {
   readonly query: string;
   readonly headers: Record<string, string> = {};
   private remote?: string;
+  private resolved?: ClientAddress;
   readonly startedAt = performance.now();
   private current: ExchangeState = 'reading';
   private abortHandlers: Array<() => void> = [];
@@ -47,6 +52,8 @@ export class Exchange {
     req: HttpRequest,
     /** In-flight exchanges of the app (shutdown drain): this one is in it until done or aborted. */
     private readonly live?: Set<Exchange>,
+    /** Absent: the client is the socket peer. */
+    private readonly resolveClient?: ClientResolver,
   ) {
     live?.add(this);
     this.method = req.getMethod().toUpperCase();
@@ -119,13 +126,24 @@ export class Exchange {
     return new URLSearchParams(this.query).get(name) ?? undefined;
   }
 
-  /** The client's IP as text (read lazily: most requests never need it). */
+  /** The socket peer's IP as text (read lazily: most requests never need it). Behind a load balancer that is the balancer: use `client`. */
   get remoteAddress(): string {
     if (this.remote === undefined) this.remote = this.aborted ? '' : textDecoder.decode(this.res.getRemoteAddressAsText());
     return this.remote;
   }
 
+  /** The client as every address-based decision sees it (bans, caps, local-only APIs, logs); computed once, on first use. */
+  get client(): ClientAddress {
+    this.resolved ??= this.resolveClient ? this.resolveClient(this.remoteAddress, this.headers) : { address: this.remoteAddress, local: this.peerIsLoopback(), forwarded: false };
+    return this.resolved;
+  }
+
+  /** The client is on this host (behind a trusted proxy: only if the forwarded client is loopback too). */
   isLoopback(): boolean {
+    return this.client.local;
+  }
+
+  private peerIsLoopback(): boolean {
     const a = this.remoteAddress;
     return (
       a === '127.0.0.1' || a === '::1' || a.startsWith('127.') || a === '0000:0000:0000:0000:0000:0000:0000:0001' || a.startsWith('::ffff:127.') ||

@@ -3,7 +3,7 @@
 // absolute paths) must never be written outside the mirror, neither at start
 // nor when they arrive through the change feed; a store failure must not
 // show the DSN's password.
-import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
 import t from 'tap';
@@ -15,9 +15,16 @@ const DSN = 'postgres://postgres@127.0.0.1:5432/test';
 const schema = `cliproxy_sec_store_${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
 const db = new pg.Client({ connectionString: DSN });
 await db.connect();
+const dirs: string[] = [];
+const tmpDir = () => {
+  const d = tmp('cliproxy-sec-store-');
+  dirs.push(d);
+  return d;
+};
 t.teardown(async () => {
   await db.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
   await db.end();
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
 const token = (n: number) => JSON.stringify({ type: 'claude', email: `u${n}@example.com`, access_token: `tok-${n}` });
@@ -33,12 +40,12 @@ function files(dir: string): string[] {
 }
 
 t.test('hostile row ids stay out of the filesystem, at start and through the change feed', async (t) => {
-  const base = tmp('cliproxy-sec-store-');
+  const base = tmpDir();
   // The mirror sits two levels down so a climb has somewhere to land that we can see.
   const local = path.join(base, 'a', 'b');
   mkdirSync(local, { recursive: true });
   const env = { kind: 'postgres' as const, dsn: DSN, schema, localPath: local };
-  const first = await openStore(env, { seedConfig: undefined });
+  const first = await openStore(env);
   t.teardown(() => first.close());
   for (const [i, id] of HOSTILE.entries()) {
     await db.query(`INSERT INTO "${schema}".auth_store (id, content) VALUES ($1, $2::jsonb)`, [id, token(i)]);
@@ -73,7 +80,7 @@ t.test('a store that cannot be reached names no password (error and log)', async
     setLogSink(prev);
     log.level = level;
   });
-  const err = await openStore({ kind: 'postgres', dsn: `postgres://postgres:${PW}@127.0.0.1:1/test?connect_timeout=2`, schema, localPath: tmp('cliproxy-sec-store-') }).then(
+  const err = await openStore({ kind: 'postgres', dsn: `postgres://postgres:${PW}@127.0.0.1:1/test?connect_timeout=2`, schema, localPath: tmpDir() }).then(
     () => undefined,
     (e: unknown) => e,
   );

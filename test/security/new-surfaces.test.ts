@@ -9,6 +9,8 @@ import { log, setLogSink } from '../../lib/logging/logger.js';
 import { managementEndpoints } from '../../lib/management/router.js';
 import { gatewayFromYaml, compatYaml } from '../helpers/gateway.js';
 import { startMockOpenAI } from '../mocks/openai-upstream.js';
+import { mgmtGateway } from '../management/helpers.js';
+import { listedModels, SimulatedApp } from '../helpers/relay-app.js';
 import { configDir, KEY as USAGE_KEY, usageGateway } from '../usage/helpers.js';
 
 const polluted = () => Object.keys(Object.prototype).concat(['total_requests', 'total_tokens', 'details', 'models', 'polluted', 'x'].filter((k) => k in {}));
@@ -102,6 +104,55 @@ t.test('payload rules: constructor.prototype paths write a plain field, Object.p
   t.same(sent.constructor, { prototype: { polluted: true } }, 'written as an own field of the upstream body');
   t.same(sent.metadata, { x: 1 });
   t.same(polluted(), [], 'Object.prototype gained nothing');
+});
+
+t.test('channel maps and api-keys objects: hostile entries are refused with 400, never written, no key echoed', async (t) => {
+  const gw = await mgmtGateway('api-keys:\n  - "sk-existing-client-key-123456"\n');
+  t.teardown(() => gw.close());
+  const before = (await gw.api('GET', '/config.yaml')).text;
+  const SECRET = 'sk-attacker-chosen-key-0987654321';
+  const attempts: Array<[string, string, unknown]> = [
+    ['PUT', '/oauth-excluded-models', JSON.parse('{"__proto__":["x"]}')],
+    ['PUT', '/oauth-excluded-models', { claude: ['x'.repeat(300)] }],
+    ['PATCH', '/oauth-excluded-models', { provider: 'constructor', models: ['x'] }],
+    ['PUT', '/oauth-model-alias', JSON.parse('{"__proto__":[{"name":"a","alias":"b"}]}')],
+    ['PATCH', '/oauth-model-alias', { channel: 'claude', aliases: [{ name: 'claude-x(((', alias: 'y' }] }],
+    ['PATCH', '/oauth-model-alias', { channel: 'claude', aliases: [{ name: 'claude-x', alias: 'y(high)' }] }],
+    ['PATCH', '/oauth-model-alias', { channel: 'claude', aliases: [{ name: 'claude-x(99999999999)', alias: 'y' }] }],
+    ['PUT', '/api-keys', [{ key: SECRET, 'max-requests-per-minute': 1e12 }]],
+    ['PUT', '/api-keys', [{ key: SECRET, models: ['x'.repeat(300)] }]],
+    ['PUT', '/api-keys', JSON.parse(`[{"key":"${SECRET}","__proto__":{"models":[]}}]`)],
+    ['PUT', '/api-keys', [{ key: SECRET, models: 'gpt-*' }]],
+    ['PATCH', '/api-keys', { index: 0, value: { key: SECRET, 'max-requests-per-minute': -1 } }],
+  ];
+  for (const [method, p, body] of attempts) {
+    const r = await gw.api(method, p, typeof body === 'string' ? body : JSON.stringify(body), { 'content-type': 'application/json' });
+    t.equal(r.status, 400, `${method} ${p} ${JSON.stringify(body).slice(0, 60)}`);
+    t.notMatch(r.text, SECRET, 'the key is not echoed');
+  }
+  t.equal((await gw.api('GET', '/config.yaml')).text, before, 'the config file is unchanged');
+  t.same(Object.keys(Object.prototype), [], 'Object.prototype gained nothing');
+});
+
+t.test('a key limited to some models cannot become an AI Studio relay credential (it would read every prompt routed to it)', async (t) => {
+  const LIMITED = 'sk-limited-to-gpt-0123456789';
+  const RATED = 'sk-rate-limited-0123456789ab';
+  const PLAIN = 'sk-plain-relay-key-0123456789';
+  const gw = await gatewayFromYaml(`api-keys:\n  - key: "${LIMITED}"\n    models: ["gpt-*"]\n  - key: "${RATED}"\n    max-requests-per-minute: 100\n  - "${PLAIN}"\n`, { file: true });
+  t.teardown(() => gw.close());
+  for (const opts of [{ query: `key=${LIMITED}` }, { headers: { authorization: `Bearer ${LIMITED}` } }]) {
+    const refused = await SimulatedApp.refusal(gw.url, opts);
+    t.equal(refused?.status, 403, `refused: ${JSON.stringify(opts).replace(LIMITED, 'LIMITED')}`);
+    t.match(refused?.body ?? '', /limited to some models/, 'the refusal says why');
+    t.notMatch(refused?.body ?? '', LIMITED, 'the key is not echoed');
+  }
+  t.same(await listedModels(gw.url, PLAIN), [], 'no relay credential appeared');
+  // Keys without a model list still connect (a rate limit is about what the key asks, not what it serves).
+  const plain = await SimulatedApp.connect(gw.url, { query: `key=${PLAIN}` });
+  const rated = await SimulatedApp.connect(gw.url, { query: `key=${RATED}` });
+  await plain.close();
+  await rated.close();
+  t.pass('plain and rate-limited keys connect');
 });
 
 t.test('every new management endpoint is in the list the fuzz test walks', async (t) => {
