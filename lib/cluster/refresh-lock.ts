@@ -7,6 +7,7 @@
 // backoff, so the others do not retry it against the provider meanwhile.
 // Without Redis (or while it is away) every instance refreshes on its own.
 import { createHash, randomBytes } from 'node:crypto';
+import { canonical } from '../store/content.js';
 import type { RedisLink } from './redis-link.js';
 
 /** What lib/auth/store.ts needs from a refresh lock. */
@@ -48,20 +49,10 @@ const FAILED_CHANNEL = 'refresh-failed';
  *  differently (PostgreSQL's jsonb reorders keys and drops spacing). */
 const digest = (s: string) => createHash('sha256').update(canonicalJson(s)).digest('hex').slice(0, 32);
 
+/** A token file's text in canonical form, so the same token spelled differently (jsonb) compares equal. */
 function canonicalJson(text: string): string {
-  const canon = (v: unknown): string => {
-    if (Array.isArray(v)) return `[${v.map(canon).join(',')}]`;
-    if (v && typeof v === 'object') {
-      const o = v as Record<string, unknown>;
-      return `{${Object.keys(o)
-        .sort()
-        .map((k) => `${JSON.stringify(k)}:${canon(o[k])}`)
-        .join(',')}}`;
-    }
-    return JSON.stringify(v) ?? 'null';
-  };
   try {
-    return canon(JSON.parse(text));
+    return canonical(JSON.parse(text));
   } catch {
     return text;
   }

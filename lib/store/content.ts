@@ -9,7 +9,7 @@ import { CONFIG_KEY } from './types.js';
 export const isTokenName = (n: string) => n.toLowerCase().endsWith('.json') && !n.startsWith('.');
 
 /** Canonical JSON: keys sorted at every level, no whitespace. */
-function canonical(v: unknown): string {
+export function canonical(v: unknown): string {
   if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
   if (v && typeof v === 'object') {
     const o = v as Record<string, unknown>;
