@@ -53,6 +53,7 @@ export function patchC23Imports(b: Buffer): number {
   // Walk Verneed → Vernaux for libc's GLIBC_2.38 and GLIBC_2.2.5 entries.
   let weakPos = -1;
   let baseIndex = -1;
+  let aarch64Base = -1;
   for (let o = verneed.offset; ; ) {
     const cnt = b.readUInt16LE(o + 2);
     const file = str(b.readUInt32LE(o + 4));
@@ -60,8 +61,11 @@ export function patchC23Imports(b: Buffer): number {
     for (let i = 0; i < cnt; i++) {
       const name = str(b.readUInt32LE(a + 8));
       if (file === 'libc.so.6' && name === 'GLIBC_2.38') weakPos = a;
-      // The first libc version of the architecture: x86-64's 2.2.5, aarch64's 2.17.
-      if (file === 'libc.so.6' && (name === 'GLIBC_2.2.5' || name === 'GLIBC_2.17') && baseIndex < 0) baseIndex = b.readUInt16LE(a + 6);
+      // The first libc version of the architecture: x86-64's 2.2.5, aarch64's
+      // 2.17. An x86-64 file may need 2.17 as well (for other symbols), so
+      // 2.2.5 wins wherever it is listed.
+      if (file === 'libc.so.6' && name === 'GLIBC_2.2.5') baseIndex = b.readUInt16LE(a + 6);
+      if (file === 'libc.so.6' && name === 'GLIBC_2.17') aarch64Base = b.readUInt16LE(a + 6);
       const next = b.readUInt32LE(a + 12);
       if (!next) break;
       a += next;
@@ -71,6 +75,7 @@ export function patchC23Imports(b: Buffer): number {
     o += next;
   }
   if (weakPos < 0) return 0; // nothing needs 2.38
+  if (baseIndex < 0) baseIndex = aarch64Base;
   if (baseIndex < 0) throw new Error('no GLIBC_2.2.5 (x86-64) or GLIBC_2.17 (aarch64) version entry to rebind to');
   b.writeUInt16LE(b.readUInt16LE(weakPos + 4) | VER_FLG_WEAK, weakPos + 4);
 

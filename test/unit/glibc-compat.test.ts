@@ -1,5 +1,7 @@
 // The glibc 2.36 compatibility patch for the uWebSockets.js 20.56 binary.
-import { readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import t from 'tap';
@@ -28,4 +30,17 @@ t.test('aarch64: the C23 imports rebind to its base version, GLIBC_2.17', async 
   // aarch64's build imports two of the three (no sscanf); before, this threw for want of GLIBC_2.2.5.
   t.equal(patchC23Imports(patched), 2);
   t.equal(patchC23Imports(Buffer.from(patched)), 0, 'patching twice finds nothing left to move');
+});
+
+t.test('the patched x86-64 binary loads in a fresh process (its C23 imports bound to GLIBC_2.2.5)', async (t) => {
+  if (process.arch !== 'x64' || process.platform !== 'linux') return t.skip('x86-64 Linux only');
+  const dirOut = mkdtempSync(path.join(tmpdir(), 'glibc-compat-'));
+  t.teardown(() => rmSync(dirOut, { recursive: true, force: true }));
+  const patched = Buffer.from(readFileSync(path.join(dir, `uws_linux_x64_${process.versions.modules}.node`)));
+  patchC23Imports(patched);
+  const file = path.join(dirOut, 'uws.node');
+  writeFileSync(file, patched, { mode: 0o755 });
+  // A wrong version binding shows only when the loader resolves the symbols: load it in a child.
+  const r = spawnSync(process.execPath, ['-e', `process.dlopen({ exports: {} }, ${JSON.stringify(file)}); console.log('loaded')`], { encoding: 'utf8', timeout: 30_000 });
+  t.equal(r.stdout.trim(), 'loaded', `dlopen succeeds${r.stderr ? `: ${r.stderr.trim().split('\n')[0]}` : ''}`);
 });
