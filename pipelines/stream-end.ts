@@ -47,16 +47,7 @@ function lastChunkEndsWith(tail: StreamTail, marker: Buffer, slack: number): boo
 }
 
 function lastBytes(tail: StreamTail, max: number): string {
-  const parts: Buffer[] = [];
-  let n = 0;
-  for (let i = tail.chunks.length - 1; i >= 0 && n < max; i--) {
-    const c = tail.chunks[i]!;
-    const take = Math.min(c.length, max - n);
-    parts.push(take === c.length ? c : c.subarray(c.length - take));
-    n += take;
-  }
-  if (parts.length === 1) return parts[0]!.toString('latin1');
-  return Buffer.concat(parts.reverse(), n).toString('latin1');
+  return lastWindow(tail, max).toString('latin1');
 }
 
 function retained(tail: StreamTail): Buffer {
@@ -132,6 +123,54 @@ export function pipedStreamEnded(format: FormatName, sse: boolean, tail: StreamT
     case 'codex':
       return responsesEnded(tail);
   }
+}
+
+// The upstream's own error event: the stream "ended", but as a failure.
+// First a byte search for a word every such frame has (no string when absent),
+// then the frame's shape: Chat and Gemini data objects with a top-level
+// "error" object, Claude's `event: error`, Responses' response.failed / error.
+const ERROR_WORD = Buffer.from('error');
+const RESPONSES_WORDS = ['response.failed', 'event: error', 'event:error', '"type":"error"'].map((w) => Buffer.from(w));
+const CHAT_ERROR = /\ndata: ?\{\s*"error"\s*:/;
+const CLAUDE_ERROR = /\nevent: ?error\s|"type"\s*:\s*"error"/;
+const GEMINI_ERROR = /\n\s*(?:data: ?|\[|,)\s*\{\s*"error"\s*:\s*\{/;
+const RESPONSES_ERROR = /\nevent: ?(?:response\.failed|error)\s|"type"\s*:\s*"(?:response\.failed|error)"/;
+
+/** Whether a piped stream's last bytes carry the upstream's own error event.
+ *  Error events end a stream, so they sit in the window the end markers are
+ *  read in (all that was kept for Responses, whose response.failed repeats
+ *  the whole answer); one split across chunks is whole in the joined bytes. */
+export function pipedStreamFailed(format: FormatName, tail: StreamTail): boolean {
+  if (format === 'openai-responses' || format === 'codex') {
+    const buf = retained(tail);
+    // Completed answers carry "error":null: only the exact words lead to a look.
+    if (!RESPONSES_WORDS.some((w) => buf.indexOf(w) >= 0)) return false;
+    return RESPONSES_ERROR.test('\n' + buf.toString('latin1'));
+  }
+  const window = lastWindow(tail, WINDOW);
+  if (window.indexOf(ERROR_WORD) < 0) return false;
+  const s = '\n' + window.toString('latin1');
+  switch (format) {
+    case 'claude':
+      return CLAUDE_ERROR.test(s);
+    case 'gemini':
+    case 'gemini-cli':
+      return GEMINI_ERROR.test(s);
+    default:
+      return CHAT_ERROR.test(s);
+  }
+}
+
+function lastWindow(tail: StreamTail, max: number): Buffer {
+  const parts: Buffer[] = [];
+  let n = 0;
+  for (let i = tail.chunks.length - 1; i >= 0 && n < max; i--) {
+    const c = tail.chunks[i]!;
+    const take = Math.min(c.length, max - n);
+    parts.push(take === c.length ? c : c.subarray(c.length - take));
+    n += take;
+  }
+  return parts.length === 1 ? parts[0]! : Buffer.concat(parts.reverse(), n);
 }
 
 /** The client's final error text for a piped stream that broke off: the

@@ -14,9 +14,11 @@ export function sendError(ex: Exchange, format: FormatName, status: number, mess
 
 /** An upstream's error answer, reshaped for the client (any upstream body is accepted).
  *  A wait the upstream's body asked for (e.g. Google's RetryInfo) reaches every client as Retry-After. */
-export function sendUpstreamError(ex: Exchange, format: FormatName, status: number, upstreamBody: string, upstreamFormat: FormatName = format): void {
+export function sendUpstreamError(ex: Exchange, format: FormatName, status: number, upstreamBody: string, upstreamFormat: FormatName = format, retryAfterSeconds?: number): void {
   const err = getCodec(upstreamFormat).decodeError(status, upstreamBody);
   const { status: s, body } = getCodec(format).encodeError(err);
+  // The upstream's Retry-After header wins over a hint in its body.
+  if (retryAfterSeconds !== undefined) return ex.json(s, body, { 'retry-after': String(retryAfterSeconds) });
   const wait = err.retryAfterMs;
   ex.json(s, body, s === 429 && wait !== undefined && wait > 0 ? { 'retry-after': String(Math.ceil(wait / 1000)) } : undefined);
 }
@@ -27,7 +29,7 @@ export function sendReply(ex: Exchange, format: FormatName, reply: Reply): void 
     case 'error':
       return sendError(ex, format, reply.status, reply.message);
     case 'upstream-error':
-      return sendUpstreamError(ex, format, reply.status, reply.body, reply.format);
+      return sendUpstreamError(ex, format, reply.status, reply.body, reply.format, reply.retryAfterSeconds);
     case 'cooldown':
       return sendCooldown(ex, format, reply.model, reply.waitMs, reply.now);
   }

@@ -5,11 +5,12 @@
 // bytes the stream carried (usage lives at a stream's start and end). The
 // same last bytes tell, once at the end, whether the upstream reached its end
 // marker: a stream cut short gets the format's error rather than ending as if
-// whole (pipelines/stream-end.ts).
+// whole (pipelines/stream-end.ts); an upstream error event found there counts
+// the answer as failed in statistics, its bytes passed on as they came.
 import { createFramer, decodeStreamBody, foldEvents, getCodec } from '../../pipelines/index.js';
 import type { FormatName, IREvent, IRUsage } from '../../pipelines/ir.js';
 import { pipedClientBody } from '../../pipelines/piped-body.js';
-import { pipedStreamEnd, pipedStreamEnded, pipedStreamError, type StreamTail } from '../../pipelines/stream-end.js';
+import { pipedStreamEnd, pipedStreamEnded, pipedStreamError, pipedStreamFailed, type StreamTail } from '../../pipelines/stream-end.js';
 import { sameFormatBody, type EncodedBody, type PatchSpec } from '../providers/patches.js';
 import type { ResponseShaper } from './attempt.js';
 
@@ -26,7 +27,8 @@ export function passthroughShaper(format: FormatName, streamContentType = 'text/
   let tailSize = 0;
   let trimmed = false;
   let whole: Buffer | undefined;
-  /** end() found no end marker and closed the stream with an error. */
+  /** end() found no end marker and closed the stream with an error, or the
+   *  upstream's own error event among the last bytes (still sent untouched). */
   let cut = false;
   /** The stream's last bytes: all of it while nothing was let go. */
   const last = (): StreamTail => (trimmed ? { chunks: tail, partial: true } : { chunks: tail.length ? head.concat(tail) : head, partial: false });
@@ -48,8 +50,9 @@ export function passthroughShaper(format: FormatName, streamContentType = 'text/
       return data;
     },
     end: () => {
-      const closing = pipedStreamEnd(codec, sse, last());
-      cut = closing !== '';
+      const t = last();
+      const closing = pipedStreamEnd(codec, sse, t);
+      cut = closing !== '' || pipedStreamFailed(format, t);
       return closing || EMPTY;
     },
     failed: () => cut,

@@ -7,6 +7,7 @@
 import type { FormatName } from '../../pipelines/ir.js';
 import type { Config } from '../config/types.js';
 import type { Credential } from './credentials.js';
+import { parseRetryAfter } from './cooldown.js';
 import { previewFallbacks } from './quota.js';
 import { resetHintMs } from './reset-hints.js';
 import type { AttemptFailure, Reply } from './types.js';
@@ -132,7 +133,13 @@ export function cooldownWait(soonestMs: number, waitedMs: number, retriesLeft: n
 /** What the client is told when no try served it. */
 export function finalReply(last: AttemptFailure | undefined, lastFormat: FormatName, soonestMs: number, model: string, now: number): Reply {
   // A 429 while others merely cool is answered as the pool's cooldown, not as one key's quota error.
-  if (last?.kind === 'http-error' && !(last.status === 429 && soonestMs > 0)) return { kind: 'upstream-error', status: last.status, body: last.body, format: lastFormat };
+  if (last?.kind === 'http-error' && !(last.status === 429 && soonestMs > 0)) {
+    const reply: Reply = { kind: 'upstream-error', status: last.status, body: last.body, format: lastFormat };
+    // The upstream's own Retry-After goes on to the client (an HTTP date as seconds from now).
+    const retryMs = parseRetryAfter(last.headers['retry-after'], now);
+    if (retryMs !== undefined) reply.retryAfterSeconds = Math.ceil(retryMs / 1000);
+    return reply;
+  }
   if (last?.kind === 'network-error') return { kind: 'error', status: 502, message: `upstream unreachable: ${last.message}` };
   if (soonestMs > 0) return { kind: 'cooldown', model, waitMs: soonestMs, now };
   return { kind: 'error', status: 503, message: `no available credential for model ${model}` };

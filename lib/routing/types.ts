@@ -90,7 +90,7 @@ export type UpstreamInterceptor = (next: UpstreamSend) => UpstreamSend;
 export type Reply =
   | { kind: 'error'; status: number; message: string }
   /** An upstream's own error answer, reshaped from its format. */
-  | { kind: 'upstream-error'; status: number; body: string; format: FormatName }
+  | { kind: 'upstream-error'; status: number; body: string; format: FormatName; /** The upstream's Retry-After header, in seconds. */ retryAfterSeconds?: number }
   /** Every credential for the model is cooling: when the soonest is usable again. */
   | { kind: 'cooldown'; model: string; waitMs: number; now: number };
 

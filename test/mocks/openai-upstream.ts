@@ -7,6 +7,8 @@
 //   hang-stream        send one chunk, then never finish (abort tests)
 //   break-stream       send two chunks, then drop the connection
 //   cut-stream         send two chunks, then end the response without finish_reason or [DONE]
+//   stream-error       send two chunks, then an error event (`data: {"error":{…}}`) and end
+//   stream-error-split the same, the error event's bytes split across two writes
 //   slow-<n>           n chunks, 20 ms apart
 // Anything else: echo the last user message back.
 import http from 'node:http';
@@ -136,6 +138,15 @@ function handle(req: http.IncomingMessage, res: http.ServerResponse, body: any, 
     res.write(chunk({ content: ', part two' }));
     if (model === 'cut-stream') res.end(); // a clean HTTP end, no end marker
     else setTimeout(() => res.socket?.destroy(), 20);
+    return;
+  }
+  if (model === 'stream-error' || model === 'stream-error-split') {
+    res.write(chunk({ role: 'assistant', content: 'part one' }));
+    res.write(chunk({ content: ', part two' }));
+    const error = `data: ${JSON.stringify({ error: { message: 'The server had an error while processing your request.', type: 'server_error', param: null, code: null } })}\n\n`;
+    if (model === 'stream-error') return void res.end(error);
+    res.write(error.slice(0, 9)); // `data: {"e` — the marker split between two writes
+    setTimeout(() => res.end(error.slice(9)), 20);
     return;
   }
   const slow = /^slow-(\d+)$/.exec(model);

@@ -33,7 +33,7 @@ t.test('aarch64: the C23 imports rebind to its base version, GLIBC_2.17', async 
 });
 
 t.test('the patched x86-64 binary loads in a fresh process (its C23 imports bound to GLIBC_2.2.5)', async (t) => {
-  if (process.arch !== 'x64' || process.platform !== 'linux') return t.skip('x86-64 Linux only');
+  if (process.arch !== 'x64' || process.platform !== 'linux') return t.plan(0, 'x86-64 Linux only');
   const dirOut = mkdtempSync(path.join(tmpdir(), 'glibc-compat-'));
   t.teardown(() => rmSync(dirOut, { recursive: true, force: true }));
   const patched = Buffer.from(readFileSync(path.join(dir, `uws_linux_x64_${process.versions.modules}.node`)));
