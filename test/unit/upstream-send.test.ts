@@ -33,6 +33,7 @@ function fakeExchange(): Exchange & { tapped?: ExchangeTap } {
     url: '/v1/chat/completions',
     query: '',
     headers: { authorization: 'Bearer secret-client-key' },
+    client: { address: '127.0.0.1', local: true, forwarded: false },
     tapped: undefined as ExchangeTap | undefined,
     tap(o: ExchangeTap) {
       ex.tapped = o;
